@@ -1,0 +1,200 @@
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkString } from './checks.js';
+import { StageError } from './errors.js';
+import { LatencyStat } from './latency-stat.js';
+import { OutputBuffer } from './output-buffer.js';
+import { Pipeline } from './pipeline.js';
+import { Stage } from './stage.js';
+import type { StageFunction } from './stage.js';
+import type { StageOptions } from './stage-options.js';
+import type { ModuleRef } from './stage-target.js';
+import { buildSummary } from './summary.js';
+import type { LatencySummary, PipelineReport } from './summary.js';
+
+/** Options of {@link AsyncTaskPipeline}, as in the Python original. */
+export interface AsyncTaskPipelineOptions {
+  /** Queue bound of every stage and of the output, in items (always bounded). @default 100 */
+  maxQueueSize?: number;
+  /** Record per-item timing for `getLatencySummary()`. @default false */
+  enableTiming?: boolean;
+  /** Pass a failed item's StageError downstream in its place instead of failing. @default false */
+  returnExceptions?: boolean;
+}
+
+export interface StopOptions {
+  /** Let every accepted item come out first; false discards them. @default true */
+  drain?: boolean;
+}
+
+export interface StopResult {
+  /** Items discarded by `stop({ drain: false })`; 0 when draining. */
+  discarded: number;
+}
+
+type State = 'new' | 'running' | 'stopped';
+
+/**
+ * The Python original's API, on streams. Add stages, start, feed input, read
+ * output, stop. Unlike the original, the output ends by itself once the input
+ * has ended and drained, `stop()` drains instead of losing items, and no error
+ * is silent.
+ *
+ * @example
+ * ```js
+ * const p = new AsyncTaskPipeline({ enableTiming: true });
+ * p.addStage('double', (x) => x * 2);
+ * await p.start();
+ * await p.processInputStream([1, 2, 3]);
+ * for await (const x of p.generateOutputStream()) console.log(x);
+ * await p.stop();
+ * ```
+ */
+export class AsyncTaskPipeline {
+  private readonly maxQueueSize: number;
+  private readonly enableTiming: boolean;
+  private readonly returnExceptions: boolean;
+  private readonly stages: Stage[] = [];
+  private pipeline: Pipeline | undefined;
+  private output: OutputBuffer<unknown> | undefined;
+  private state: State = 'new';
+  private reading = false;
+  private inputEnded = false;
+  private failure: unknown;
+  private stopped: Promise<StopResult> | undefined;
+
+  constructor(options: AsyncTaskPipelineOptions = {}) {
+    const given = checkObject('options', options);
+    checkKnownKeys('options', given, ['maxQueueSize', 'enableTiming', 'returnExceptions']);
+    this.maxQueueSize = options.maxQueueSize === undefined ? 100 : checkInteger('options.maxQueueSize', options.maxQueueSize, 1);
+    this.enableTiming = options.enableTiming === undefined ? false : checkBoolean('options.enableTiming', options.enableTiming);
+    this.returnExceptions = options.returnExceptions === undefined ? false : checkBoolean('options.returnExceptions', options.returnExceptions);
+  }
+
+  /** Adds a stage (options as in `stage()`, checked now). Throws after `start()`. */
+  addStage(name: string, target: StageFunction | ModuleRef, options: StageOptions = {}): this {
+    if (this.state !== 'new') throw StageError.invalidState(name, 'addStage() must come before start()');
+    checkString('name', name);
+    if (this.stages.some((s) => s.name === name)) throw new TypeError(`a stage named "${name}" was already added`);
+    const defaults: StageOptions = { highWaterMark: this.maxQueueSize, onError: this.returnExceptions ? 'emit' : 'fail' };
+    this.stages.push(new Stage(target, { ...defaults, ...options, name }));
+    return this;
+  }
+
+  /** Starts every stage's workers; rejects with a StageError if one cannot load. Throws if called twice. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw StageError.invalidState('pipeline', 'start() was already called');
+    if (this.stages.length === 0) throw StageError.invalidState('pipeline', 'add a stage before start()');
+    this.state = 'running';
+    const pipeline = new Pipeline(this.stages, { timing: this.enableTiming, highWaterMark: this.maxQueueSize });
+    pipeline.on('error', (error) => { this.failure ??= error; });
+    this.pipeline = pipeline;
+    this.output = new OutputBuffer(pipeline, this.maxQueueSize);
+    try {
+      await pipeline.start();
+    } catch (error) {
+      pipeline.destroy();
+      throw error;
+    }
+  }
+
+  /** Feeds every item of `source`, waiting when the pipeline is full; then ends the input unless `end: false`. */
+  async processInputStream(source: AsyncIterable<unknown> | Iterable<unknown>, options: { end?: boolean } = {}): Promise<void> {
+    const pipeline = this.running('processInputStream()');
+    for await (const data of source) await this.write(pipeline, data);
+    if (options.end !== false) this.endInput();
+  }
+
+  /** Feeds one item, waiting while the pipeline is full. */
+  async processInputData(data: unknown): Promise<void> {
+    await this.write(this.running('processInputData()'), data);
+  }
+
+  /** Ends the input: once everything has drained, the output stream ends. */
+  endInput(): void {
+    const pipeline = this.running('endInput()');
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    pipeline.end();
+  }
+
+  /**
+   * The results, in order, ending once the input has ended and drained.
+   * One reader at a time; rethrows the pipeline's error after the results
+   * that came before it.
+   */
+  async *generateOutputStream(): AsyncGenerator<unknown, void, undefined> {
+    if (this.output === undefined) throw StageError.invalidState('pipeline', 'generateOutputStream() needs start() first');
+    if (this.reading) throw StageError.invalidState('pipeline', 'generateOutputStream() already has a reader');
+    this.reading = true;
+    try {
+      yield* this.output.drain();
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /** The pipeline's Duplex, for code that wants streams; do not mix it with processInput*(). */
+  stream(): Pipeline {
+    return this.running('stream()');
+  }
+
+  /** Latency figures so far; all zero before any item (timing needs `enableTiming`). */
+  getLatencySummary(): LatencySummary {
+    return this.pipeline?.getLatencySummary() ?? buildSummary(0, 0, new LatencyStat(), this.stages);
+  }
+
+  getReport(): PipelineReport {
+    return this.pipeline?.getReport() ?? { summary: this.getLatencySummary(), recentItems: [] };
+  }
+
+  /**
+   * Ends the input and waits for every accepted item to come out (they stay
+   * readable from `generateOutputStream()`), then stops the workers. With
+   * `drain: false`, discards what is inside and says how many. Rejects with
+   * the pipeline's error if it failed. Calling it again returns the same result.
+   */
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    const drain = options.drain === undefined ? true : checkBoolean('options.drain', options.drain);
+    this.stopped ??= this.shutDown(drain);
+    return this.stopped;
+  }
+
+  private async shutDown(drain: boolean): Promise<StopResult> {
+    const { pipeline, output } = this;
+    this.state = 'stopped';
+    if (pipeline === undefined || output === undefined) return { discarded: 0 };
+    let discarded = 0;
+    if (drain && !pipeline.destroyed) {
+      if (!this.inputEnded) { this.inputEnded = true; pipeline.end(); }
+      output.unbind();
+    } else if (!pipeline.destroyed) {
+      discarded = pipeline.itemsInside();
+      pipeline.destroy();
+    }
+    await output.whenDone().catch(() => undefined);
+    if (this.failure !== undefined) throw this.failure;
+    return { discarded };
+  }
+
+  private running(what: string): Pipeline {
+    if (this.state === 'new' || this.pipeline === undefined) throw StageError.invalidState('pipeline', `${what} needs start() first`);
+    if (this.state === 'stopped') throw StageError.invalidState('pipeline', `${what} after stop()`);
+    return this.pipeline;
+  }
+
+  private async write(pipeline: Pipeline, data: unknown): Promise<void> {
+    if (this.inputEnded) throw StageError.invalidState('pipeline', 'the input has ended (processInputStream ends it unless { end: false })');
+    if (this.failure !== undefined) throw this.failure;
+    if (pipeline.write(data)) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (): void => {
+        pipeline.off('drain', settle);
+        pipeline.off('close', settle);
+        if (this.failure !== undefined) reject(this.failure as Error);
+        else if (pipeline.destroyed) reject(StageError.invalidState('pipeline', 'the pipeline was stopped'));
+        else resolve();
+      };
+      pipeline.on('drain', settle);
+      pipeline.on('close', settle);
+    });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Stable codes carried by {@link StageError}. Code that handles errors should
+ * switch on these, never on message text.
+ */
+export type StageErrorCode =
+  /** The stage function threw or rejected for this item. */
+  | 'FUNCTION_FAILED'
+  /** The module, export or function source could not be loaded in the worker. */
+  | 'LOAD_FAILED'
+  /** A function sent as source text used a variable of the scope it was written in. */
+  | 'CLOSURE_REFERENCE'
+  /** The worker thread died (process.exit, uncaught error, out of memory) with the item in flight. */
+  | 'WORKER_DIED'
+  /** The item or its result could not be structured-cloned across the thread boundary. */
+  | 'DATA_CLONE'
+  /** The item ran longer than `options.timeout`. */
+  | 'TIMEOUT'
+  /** The stage or pipeline was used in a way its contract does not allow. */
+  | 'INVALID_STATE';
+
+/** Fields a {@link StageError} is built from. */
+export interface StageErrorInit {
+  code: StageErrorCode;
+  stage: string;
+  seq?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * The one error class of this package: every failure a stage reports carries
+ * the stage's name, the item's sequence number (when one item is at fault) and
+ * the original error as `cause`.
+ *
+ * @example
+ * ```js
+ * try { await pipeline(source, stage(fn), sink); }
+ * catch (err) { if (err instanceof StageError) console.log(err.code, err.stage, err.seq); }
+ * ```
+ */
+export class StageError extends Error {
+  readonly code: StageErrorCode;
+  readonly stage: string;
+  readonly seq: number | undefined;
+
+  constructor(message: string, init: StageErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'StageError';
+    this.code = init.code;
+    this.stage = init.stage;
+    this.seq = init.seq;
+  }
+
+  static functionFailed(stage: string, seq: number, cause: unknown): StageError {
+    return new StageError(
+      `Stage "${stage}" failed on item ${seq}: ${describe(cause)}`,
+      { code: 'FUNCTION_FAILED', stage, seq, cause },
+    );
+  }
+
+  static loadFailed(stage: string, what: string, cause: unknown): StageError {
+    return new StageError(
+      `Stage "${stage}" could not load ${what}: ${describe(cause)}`,
+      { code: 'LOAD_FAILED', stage, cause },
+    );
+  }
+
+  static closureReference(stage: string, variable: string, cause: unknown): StageError {
+    return new StageError(
+      `Stage "${stage}" cannot run its function in a worker thread: the function uses ` +
+        `"${variable}", a variable from the scope it was written in. A function given to ` +
+        'stage() is sent to the worker as source text, so it cannot see the variables around it. ' +
+        'Either move it into a module and use stage({ module, export }), or pass the value in ' +
+        'options.context and read it from the function\'s second argument.',
+      { code: 'CLOSURE_REFERENCE', stage, cause },
+    );
+  }
+
+  static workerDied(stage: string, seq: number | undefined, cause: unknown): StageError {
+    const which = seq === undefined ? '' : ` while item ${seq} was in flight`;
+    return new StageError(
+      `Stage "${stage}": its worker thread died${which}: ${describe(cause)}`,
+      { code: 'WORKER_DIED', stage, seq, cause },
+    );
+  }
+
+  static dataClone(stage: string, seq: number, direction: 'input' | 'result', cause: unknown): StageError {
+    const what = direction === 'input' ? 'item' : 'result of item';
+    return new StageError(
+      `Stage "${stage}": the ${what} ${seq} cannot be sent between threads ` +
+        `(structured clone failed: ${describe(cause)})`,
+      { code: 'DATA_CLONE', stage, seq, cause },
+    );
+  }
+
+  static invalidState(stage: string, message: string): StageError {
+    return new StageError(message, { code: 'INVALID_STATE', stage });
+  }
+
+  /** True for a {@link StageError}, also one from another copy of this package. */
+  static isStageError(value: unknown): value is StageError {
+    return value instanceof StageError ||
+      (value instanceof Error && value.name === 'StageError' && typeof (value as { code?: unknown }).code === 'string');
+  }
+}
+
+/** A short, readable account of any thrown value, for messages. */
+export function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value === 'string') return value;
+  try {
+    return `${typeof value} ${JSON.stringify(value)}`;
+  } catch {
+    return String(value);
+  }
+}

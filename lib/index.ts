@@ -1,0 +1,15 @@
+export { stage, Stage } from './stage.js';
+export type { StageFunction, StageOutput } from './stage.js';
+export type { StageOptions, ErrorPolicy } from './stage-options.js';
+export type { ModuleRef } from './stage-target.js';
+export { createPipeline, Pipeline } from './pipeline.js';
+export type { PipelineOptions } from './pipeline.js';
+export { AsyncTaskPipeline } from './async-task-pipeline.js';
+export type { AsyncTaskPipelineOptions, StopOptions, StopResult } from './async-task-pipeline.js';
+export { PipelineItem } from './pipeline-item.js';
+export type { TimingBreakdown, StageBreakdown } from './pipeline-item.js';
+export { DetailedTiming } from './timing.js';
+export { StageError } from './errors.js';
+export type { StageErrorCode } from './errors.js';
+export type { StageCounts, StageStats } from './stage-stats.js';
+export type { LatencySummary, StageStatistics, StageTimingBreakdown, PipelineReport } from './summary.js';

@@ -1,0 +1,159 @@
+import { Duplex, addAbortSignal } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { checkAbortSignal, checkBoolean, checkInteger, checkKnownKeys, checkObject } from './checks.js';
+import { nowSeconds } from './clock.js';
+import { LatencyStat } from './latency-stat.js';
+import { PipelineItem } from './pipeline-item.js';
+import { Stage } from './stage.js';
+import { RecentItems, buildSummary } from './summary.js';
+import type { LatencySummary, PipelineReport } from './summary.js';
+
+/** Options of {@link createPipeline}. */
+export interface PipelineOptions {
+  /** Record per-item timing for the summary and report. @default true */
+  timing?: boolean;
+  /** Queue bound of the pipeline's own two ends, in items. @default 64 */
+  highWaterMark?: number;
+  /** Aborting it destroys the pipeline (and every stage) with an AbortError. */
+  signal?: AbortSignal;
+  /** How many of the most recent items `getReport()` breaks down. @default 100 */
+  reportItems?: number;
+}
+
+const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems'] as const;
+
+/**
+ * Stages joined into one object-mode Duplex that takes plain values and gives
+ * plain values. Inside, each value travels in a {@link PipelineItem}, so the
+ * pipeline can report where every item's time went.
+ */
+export class Pipeline<In = unknown, Out = unknown> extends Duplex {
+  readonly stages: readonly Stage[];
+  private readonly head: Stage;
+  private readonly tail: Stage;
+  private readonly timing: boolean;
+  private readonly total = new LatencyStat();
+  private readonly recent: RecentItems;
+  private received = 0;
+  private emitted = 0;
+  private waitingDrain: ((error?: Error | null) => void) | null = null;
+  declare readonly __types?: { in: In; out: Out };
+
+  constructor(stages: readonly Stage[], options: PipelineOptions = {}) {
+    const given = checkObject('options', options);
+    checkKnownKeys('options', given, KNOWN);
+    const highWaterMark = options.highWaterMark === undefined ? 64 : checkInteger('options.highWaterMark', options.highWaterMark, 1);
+    super({ objectMode: true, highWaterMark });
+    this.stages = checkStages(stages);
+    this.head = this.stages[0]!;
+    this.tail = this.stages[this.stages.length - 1]!;
+    this.timing = options.timing === undefined ? true : checkBoolean('options.timing', options.timing);
+    this.recent = new RecentItems(options.reportItems === undefined ? 100 : checkInteger('options.reportItems', options.reportItems, 0));
+    this.wire();
+    if (options.signal !== undefined) addAbortSignal(checkAbortSignal('options.signal', options.signal), this);
+  }
+
+  /** Starts every stage's workers; rejects with the first StageError. */
+  async start(): Promise<void> {
+    await Promise.all(this.stages.map((s) => s.start()));
+  }
+
+  /** The summary so far: the Python original's figures plus percentiles and counts. */
+  getLatencySummary(): LatencySummary {
+    return buildSummary(this.received, this.emitted, this.total, this.stages);
+  }
+
+  /**
+   * Items inside the pipeline now: held by stages, queued between them, or
+   * waiting at its output. Fan-out outputs count one each.
+   */
+  itemsInside(): number {
+    let count = this.readableLength + this.writableLength - (this.waitingDrain === null ? 0 : 1);
+    for (const s of this.stages) count += s.itemsInside();
+    return count;
+  }
+
+  /** The summary and the timing breakdown of the most recent items. */
+  getReport(): PipelineReport {
+    return { summary: this.getLatencySummary(), recentItems: this.recent.breakdowns() };
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const item = new PipelineItem(chunk, this.received++, this.timing ? nowSeconds() : 0, this.timing);
+    if (this.head.write(item)) callback();
+    else this.waitingDrain = callback;
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.head.end();
+    callback();
+  }
+
+  override _read(): void {
+    this.tail.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.waitingDrain = null;
+    // Stages are destroyed without the error: it is reported once, here.
+    const closing = this.stages.map((s) => (s.closed ? undefined : new Promise((resolve) => s.once('close', resolve))));
+    for (const s of this.stages) s.destroy();
+    Promise.all(closing).then(() => callback(error), () => callback(error));
+  }
+
+  private wire(): void {
+    for (let i = 0; i + 1 < this.stages.length; i++) this.stages[i]!.pipe(this.stages[i + 1]! as Writable);
+    const onError = (error: Error): void => { this.destroy(error); };
+    for (const s of this.stages) s.on('error', onError);
+    this.head.on('drain', () => {
+      const callback = this.waitingDrain;
+      this.waitingDrain = null;
+      callback?.();
+    });
+    this.tail.on('data', (chunk: unknown) => this.onOutput(chunk));
+    this.tail.on('end', () => this.push(null));
+  }
+
+  private onOutput(chunk: unknown): void {
+    this.emitted++;
+    let data = chunk;
+    if (chunk instanceof PipelineItem) {
+      data = chunk.data;
+      if (chunk.timed) {
+        this.total.record(chunk.getTotalLatency());
+        this.recent.add(chunk);
+      }
+    }
+    if (!this.push(data)) (this.tail as Readable).pause();
+  }
+}
+
+function checkStages(stages: readonly Stage[]): readonly Stage[] {
+  if (!Array.isArray(stages) || stages.length === 0) {
+    throw new TypeError('stages must be a non-empty array of stages made by stage()');
+  }
+  const names = new Set<string>();
+  stages.forEach((s: unknown, i) => {
+    if (!(s instanceof Stage)) throw new TypeError(`stages[${i}] must be a Stage made by stage(), got ${typeof s}`);
+    if (names.has(s.name)) {
+      throw new TypeError(`stage names must be unique in a pipeline: "${s.name}" appears twice; give one options.name`);
+    }
+    names.add(s.name);
+  });
+  return [...stages];
+}
+
+/**
+ * Joins stages into one Duplex of plain values that records per-item timing
+ * and answers `getLatencySummary()` and `getReport()`.
+ *
+ * @example
+ * ```js
+ * const p = createPipeline([stage((x) => x * 2), stage((x) => x + 1)]);
+ * await pipeline(Readable.from([1, 2, 3]), p, async function* (out) { for await (const x of out) console.log(x); });
+ * console.log(p.getLatencySummary().avgTotalLatency);
+ * ```
+ */
+export function createPipeline<In = unknown, Out = unknown>(stages: readonly Stage[], options?: PipelineOptions): Pipeline<In, Out> {
+  return new Pipeline<In, Out>(stages, options);
+}

@@ -1,0 +1,68 @@
+// Message shapes shared by the main side and the worker entry. Both sides
+// import this file and nothing else of each other.
+
+/** How the worker finds the function of one step. */
+export type StepSpec =
+  | { kind: 'module'; url: string; exportName: string | undefined; name: string }
+  | { kind: 'source'; source: string; name: string };
+
+/** Sent once to a fresh worker before any batch. */
+export interface WorkerInit {
+  steps: StepSpec[];
+  context: unknown;
+}
+
+/** What `init` answers: `undefined` when ready, else why it failed. */
+export type InitReply = undefined | { error: SerializedError };
+
+/** Outcome of one item, in `BatchReply.kinds`. */
+export const Outcome = {
+  /** `values[i]` is the single result. */
+  Value: 0,
+  /** The function returned null or undefined: the item is dropped. */
+  Drop: 1,
+  /** The function returned a generator: `values[i]` is the array it yielded. */
+  Many: 2,
+  /** The function threw: `values[i]` is a {@link SerializedError}. */
+  Error: 3,
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+/**
+ * The answer to one batch. Three flat arrays rather than one object per item:
+ * structured clone cost grows with the number of objects, not only bytes.
+ */
+export interface BatchReply {
+  kinds: Uint8Array;
+  values: unknown[];
+  /** Start and end of each item's computation, seconds since the epoch, two per item. */
+  times: Float64Array;
+  /** Set when a source-text function hit a ReferenceError: the name it could not find. */
+  closureVariable?: string;
+  /** Set on a salvaged reply: the items whose results could not be cloned. */
+  uncloneable?: number[];
+}
+
+/** An error flattened to plain data, keeping what structured clone would drop. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  code: unknown;
+  /** Set when the thrown value was not an Error: a clone-safe rendering of it. */
+  thrown?: unknown;
+}
+
+/** Methods the worker entry exposes through threads.js. */
+export interface WorkerApi {
+  init(init: WorkerInit): Promise<InitReply>;
+  run(batchId: number, inputs: unknown[]): Promise<BatchReply>;
+  /** Re-sends a batch whose reply failed to clone, with the uncloneable results as errors. */
+  salvage(batchId: number): BatchReply | undefined;
+}
+
+/** Posted by the worker on its own port just before it exits on a fatal error. */
+export const FATAL_MESSAGE = '@@async-task-pipeline/fatal';
+export interface FatalMessage {
+  [FATAL_MESSAGE]: SerializedError;
+}

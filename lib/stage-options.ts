@@ -1,0 +1,76 @@
+import type { ResourceLimits } from 'node:worker_threads';
+import { checkAbortSignal, checkBoolean, checkCloneable, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from './checks.js';
+import type { StageError } from './errors.js';
+
+/**
+ * What a stage does with an item whose function failed.
+ * - `'fail'`: destroy the stage (and its pipeline) with the StageError.
+ * - `'skip'`: drop the item and count it as skipped.
+ * - `'emit'`: pass the StageError downstream in the item's place; later stages pass it through.
+ * - a function: called with the error and the item's data; the item is dropped.
+ */
+export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: unknown) => void);
+
+/** Options of {@link stage}. Each is checked on entry; a bad one throws a TypeError naming it. */
+export interface StageOptions {
+  /** Name in errors and reports. @default the function's or export's name */
+  name?: string;
+  /** Worker threads for this stage (calls in flight when `thread: false`). @default 1 */
+  concurrency?: number;
+  /** The most items the stage holds at once, and the queue bound on each side. @default 64 */
+  highWaterMark?: number;
+  /** Emit results in input order; false emits them as they complete. @default true */
+  ordered?: boolean;
+  /** A structured-cloneable value passed to the function as its second argument. */
+  context?: unknown;
+  /** Run in worker threads; false runs the function on the main thread (closures allowed). @default true */
+  thread?: boolean;
+  /** Aborting it destroys the stage with an AbortError. */
+  signal?: AbortSignal;
+  /** What to do with an item whose function failed. @default 'fail' */
+  onError?: ErrorPolicy;
+  /** Memory limits for each worker thread, as in `new Worker(…, { resourceLimits })`. */
+  resourceLimits?: ResourceLimits;
+}
+
+export interface ResolvedStageOptions {
+  name: string | undefined;
+  concurrency: number;
+  highWaterMark: number;
+  ordered: boolean;
+  context: unknown;
+  thread: boolean;
+  signal: AbortSignal | undefined;
+  onError: ErrorPolicy;
+  resourceLimits: ResourceLimits | undefined;
+}
+
+/** The default queue bound: large enough for batches that amortise a crossing. */
+export const DEFAULT_HIGH_WATER_MARK = 64;
+
+const KNOWN = ['name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'resourceLimits'] as const;
+
+export function resolveStageOptions(options: unknown): ResolvedStageOptions {
+  const given = options === undefined ? {} : checkObject('options', options);
+  checkKnownKeys('options', given, KNOWN);
+  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, resourceLimits } = given;
+  const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
+  return {
+    name: name === undefined ? undefined : checkString('options.name', name),
+    concurrency: concurrency === undefined ? 1 : checkInteger('options.concurrency', concurrency, 1),
+    highWaterMark: highWaterMark === undefined ? DEFAULT_HIGH_WATER_MARK : checkInteger('options.highWaterMark', highWaterMark, 1),
+    ordered: ordered === undefined ? true : checkBoolean('options.ordered', ordered),
+    // Only a context that must cross to a worker needs to be cloneable.
+    context: runsInThread && context !== undefined ? checkCloneable('options.context', context) : context,
+    thread: runsInThread,
+    signal: signal === undefined ? undefined : checkAbortSignal('options.signal', signal),
+    onError: checkPolicy(onError),
+    resourceLimits: resourceLimits === undefined ? undefined : (checkObject('options.resourceLimits', resourceLimits) as ResourceLimits),
+  };
+}
+
+function checkPolicy(value: unknown): ErrorPolicy {
+  if (value === undefined) return 'fail';
+  if (typeof value === 'function') return value as ErrorPolicy;
+  return checkOneOf('options.onError', value, ['fail', 'skip', 'emit'] as const);
+}

@@ -1,0 +1,325 @@
+import { Transform, addAbortSignal } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { nowSeconds } from './clock.js';
+import { StageError } from './errors.js';
+import type { Executor, RunResult } from './executor.js';
+import { InlineExecutor } from './inline-executor.js';
+import { resolveStageOptions } from './stage-options.js';
+import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
+import { StageStats } from './stage-stats.js';
+import { resolveTarget } from './stage-target.js';
+import type { ModuleRef, ResolvedTarget } from './stage-target.js';
+import { TaskState, createTask, dataOf } from './task.js';
+import type { Task } from './task.js';
+import { DetailedTiming } from './timing.js';
+import { WorkerPool } from './worker-pool.js';
+import { WorkerExit } from './worker-thread.js';
+
+/** A stage function: called with the item's data and `options.context`. */
+export type StageFunction<In = any, R = unknown> = (data: In, context: any) => R;
+
+/** What a stage function's return type makes downstream: promises awaited, generators fanned out, null dropped. */
+export type StageOutput<R> =
+  Awaited<R> extends infer A
+    ? A extends Generator<infer Y, any, any> | AsyncGenerator<infer Y, any, any>
+      ? Y
+      : Exclude<A, null | undefined | void>
+    : never;
+
+/**
+ * An object-mode Transform that runs a function on every item in worker
+ * threads. Usable wherever Node takes a Transform: `stream.pipeline`, `.pipe()`,
+ * `compose`, async iteration.
+ *
+ * Items are accepted while fewer than `highWaterMark` are inside; those that
+ * arrive while every worker is busy are sent together as one batch when one
+ * frees up, and an idle worker gets an item at once.
+ */
+export class Stage<In = unknown, Out = unknown> extends Transform {
+  /** The stage's name in errors and reports. */
+  readonly name: string;
+  /** Counts, items held and (for timed items) where the time went. */
+  readonly stats = new StageStats();
+  private readonly settings: ResolvedStageOptions;
+  private readonly executor: Executor;
+  private pending: Task[] = [];
+  /** Tasks in arrival order, until emitted (ordered stages only). */
+  private readonly order: Task[] = [];
+  private arrivals = 0;
+  private starting: Promise<void> | undefined;
+  private ready = false;
+  private waitingWrite: TransformCallback | null = null;
+  private waitingFlush: TransformCallback | null = null;
+  declare readonly __types?: { in: In; out: Out };
+
+  constructor(target: StageFunction<In> | ModuleRef, options?: StageOptions) {
+    const settings = resolveStageOptions(options);
+    const resolved = resolveTarget(target, settings.name);
+    super({ objectMode: true, highWaterMark: settings.highWaterMark });
+    this.name = resolved.step.name;
+    this.settings = settings;
+    this.executor = createExecutor(resolved, settings);
+    if (settings.signal !== undefined) addAbortSignal(settings.signal, this);
+  }
+
+  /**
+   * Starts the workers and loads the function in each, so that a load failure
+   * shows before any data flows. Optional: the first item starts them too.
+   * Rejects with a StageError (`LOAD_FAILED`, with the real cause).
+   */
+  start(): Promise<void> {
+    this.starting ??= this.executor.start().then(() => { this.ready = true; });
+    return this.starting;
+  }
+
+  /**
+   * Items inside the stage now: held (queued, in flight or waiting for their
+   * turn), waiting in its writable buffer, or waiting to be read.
+   */
+  itemsInside(): number {
+    // The chunk whose write callback is withheld is held and still buffered.
+    const buffered = this.writableLength - (this.waitingWrite === null ? 0 : 1);
+    return this.stats.itemsHeld + buffered + this.readableLength;
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.ready) {
+      this.accept(chunk, callback);
+      return;
+    }
+    this.start().then(() => this.accept(chunk, callback), (error: unknown) => callback(error as Error));
+  }
+
+  override _read(): void {
+    this.releaseWriter();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.waitingFlush = callback;
+    this.maybeFinish();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.waitingWrite = null;
+    this.waitingFlush = null;
+    this.pending = [];
+    this.order.length = 0;
+    this.executor.close().then(() => callback(error), () => callback(error));
+  }
+
+  private accept(chunk: unknown, callback: TransformCallback): void {
+    if (this.destroyed) return;
+    const task = createTask(chunk, this.arrivals++);
+    this.stats.received++;
+    if (++this.stats.itemsHeld > this.stats.maxItemsHeld) this.stats.maxItemsHeld = this.stats.itemsHeld;
+    if (this.settings.ordered) this.order.push(task);
+    if (task.state === TaskState.PassThrough) this.settle([task]);
+    else this.pending.push(task);
+    this.dispatch();
+    // Acknowledge at once while there is room, so that items keep arriving
+    // while others are in flight; otherwise the writer waits (backpressure).
+    if (this.hasRoom()) callback();
+    else this.waitingWrite = callback;
+  }
+
+  private hasRoom(): boolean {
+    return this.stats.itemsHeld < this.settings.highWaterMark && this.readableLength < this.readableHighWaterMark;
+  }
+
+  private releaseWriter(): void {
+    if (this.waitingWrite === null || !this.hasRoom()) return;
+    const callback = this.waitingWrite;
+    this.waitingWrite = null;
+    callback();
+  }
+
+  private dispatch(): void {
+    while (this.pending.length > 0 && this.executor.hasRoom() && !this.destroyed) {
+      const limit = this.executor.batchLimit();
+      let batch: Task[];
+      if (this.pending.length <= limit) {
+        batch = this.pending;
+        this.pending = [];
+      } else {
+        batch = this.pending.splice(0, limit);
+      }
+      this.executor.run(batch.map(dataOf)).then(
+        (reply) => this.onReply(batch, reply),
+        (error: unknown) => this.onBatchError(batch, error),
+      );
+    }
+  }
+
+  private onReply(batch: Task[], reply: RunResult): void {
+    if (this.destroyed) return;
+    if (reply.closureVariable !== undefined) {
+      const at = reply.kinds.indexOf(TaskState.Error);
+      this.destroy(StageError.closureReference(this.name, reply.closureVariable, this.executor.causeOf(reply.values[at])));
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const task = batch[i]!;
+      task.state = reply.kinds[i] as TaskState;
+      task.value = reply.values[i];
+      task.startedAt = reply.times[2 * i]!;
+      task.endedAt = reply.times[2 * i + 1]!;
+      if (task.state === TaskState.Error) task.error = this.errorOf(task, reply, i);
+    }
+    this.settle(batch);
+  }
+
+  private errorOf(task: Task, reply: RunResult, i: number): StageError {
+    const cause = this.executor.causeOf(task.value);
+    if (reply.uncloneableInputs?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'input', cause);
+    if (reply.uncloneable?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'result', cause);
+    return StageError.functionFailed(this.name, task.seq, cause);
+  }
+
+  private onBatchError(batch: Task[], error: unknown): void {
+    if (this.destroyed) return;
+    // A StageError here is fatal: a replacement worker failed to load.
+    if (error instanceof StageError) {
+      this.destroy(error);
+      return;
+    }
+    const cause = error instanceof WorkerExit && error.cause !== undefined ? error.cause : error;
+    for (const task of batch) {
+      task.state = TaskState.Error;
+      task.error = StageError.workerDied(this.name, task.seq, cause);
+    }
+    this.settle(batch);
+  }
+
+  /** Emits what is done, in order if the stage is ordered, then looks for more work. */
+  private settle(batch: Task[]): void {
+    if (this.settings.ordered) {
+      const order = this.order;
+      while (order.length > 0 && order[0]!.state !== TaskState.Pending && !this.destroyed) this.finish(order.shift()!);
+    } else {
+      for (const task of batch) if (!this.destroyed) this.finish(task);
+    }
+    if (this.destroyed) return;
+    this.dispatch();
+    this.releaseWriter();
+    this.maybeFinish();
+  }
+
+  private finish(task: Task): void {
+    this.stats.itemsHeld--;
+    const timing = this.timingOf(task);
+    switch (task.state) {
+      case TaskState.Value:
+        this.stats.emitted++;
+        this.pushResult(task, task.value, timing, false);
+        break;
+      case TaskState.Drop:
+        this.stats.filtered++;
+        break;
+      case TaskState.Many:
+        this.pushMany(task, task.value as unknown[], timing);
+        break;
+      case TaskState.Error:
+        this.onItemError(task, timing);
+        break;
+      case TaskState.PassThrough:
+        this.stats.emitted++;
+        this.push(task.input);
+        break;
+    }
+  }
+
+  private pushMany(task: Task, values: unknown[], timing: DetailedTiming | undefined): void {
+    if (values.length === 0) {
+      this.stats.filtered++;
+      return;
+    }
+    this.stats.emitted += values.length;
+    this.stats.fanOut += values.length - 1;
+    // Each output gets its own envelope (the original shared one timing
+    // record between fan-out copies: its bug 7).
+    for (let k = 0; k < values.length; k++) this.pushResult(task, values[k], timing, k > 0);
+  }
+
+  private onItemError(task: Task, timing: DetailedTiming | undefined): void {
+    const error = task.error!;
+    const policy = this.settings.onError;
+    if (policy === 'fail') {
+      this.destroy(error);
+    } else if (policy === 'skip') {
+      this.stats.skipped++;
+    } else if (policy === 'emit') {
+      this.stats.failed++;
+      this.pushResult(task, error, timing, false);
+    } else {
+      this.stats.failed++;
+      try {
+        policy(error, task.data);
+      } catch (thrown) {
+        this.destroy(thrown as Error);
+      }
+    }
+  }
+
+  private timingOf(task: Task): DetailedTiming | undefined {
+    if (task.enteredAt === 0 || task.state === TaskState.PassThrough) return undefined;
+    const timing = new DetailedTiming(task.enteredAt, task.startedAt, task.endedAt, nowSeconds());
+    this.stats.record(timing);
+    return timing;
+  }
+
+  private pushResult(task: Task, value: unknown, timing: DetailedTiming | undefined, fork: boolean): void {
+    const item = task.item;
+    if (item === undefined) {
+      this.push(value);
+      return;
+    }
+    const out = fork ? item.fork(value) : item;
+    out.data = value;
+    if (timing !== undefined) out.stageTimings.set(this.name, timing);
+    this.push(out);
+  }
+
+  private maybeFinish(): void {
+    if (this.waitingFlush === null || this.stats.itemsHeld > 0) return;
+    const callback = this.waitingFlush;
+    this.waitingFlush = null;
+    // Workers end with the stream, so a program exits without cleanup calls.
+    this.executor.close().then(() => callback(), (error: unknown) => callback(error as Error));
+  }
+}
+
+function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions): Executor {
+  const { step, fn, description } = target;
+  const { concurrency, context } = settings;
+  if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency });
+  if (fn !== undefined && /\{\s*\[native code\]\s*\}\s*$/.test(step.kind === 'source' ? step.source : '')) {
+    throw new TypeError(
+      `stage "${step.name}": a native or bound function has no source to send to a worker; ` +
+        'wrap it in a function of your own, use a module stage, or pass options.thread = false',
+    );
+  }
+  return new WorkerPool({
+    stage: step.name,
+    target: description,
+    init: { steps: [step], context },
+    concurrency,
+    resourceLimits: settings.resourceLimits,
+  });
+}
+
+/**
+ * Makes a {@link Stage}: `fn(data, context)` runs on every item in a worker
+ * thread. Give a module reference to run an export of a module (it may import
+ * anything and keep state), or a self-contained function (sent as source text).
+ *
+ * @example
+ * ```js
+ * import { pipeline } from 'node:stream/promises';
+ * await pipeline(Readable.from([1, 2, 3]), stage((x) => x * 2), process.stdout);
+ * ```
+ */
+export function stage<In = any, R = unknown>(fn: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
+export function stage<In = unknown, Out = unknown>(ref: ModuleRef, options?: StageOptions): Stage<In, Out>;
+export function stage(target: StageFunction | ModuleRef, options?: StageOptions): Stage {
+  return new Stage(target, options);
+}

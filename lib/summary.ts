@@ -1,0 +1,133 @@
+// The latency summary and report, in the Python original's shape (camelCase,
+// seconds), built from bounded statistics rather than kept items.
+
+import type { LatencyStat } from './latency-stat.js';
+import type { PipelineItem, TimingBreakdown } from './pipeline-item.js';
+import type { StageCounts, StageStats } from './stage-stats.js';
+
+/** Where one stage's time went, averaged over its timed items, in seconds. */
+export interface StageTimingBreakdown {
+  avgComputationTime: number;
+  avgQueueWaitTime: number;
+  avgTransmissionTime: number;
+  /** Share of the stage's latency spent computing, 0 to 1. */
+  computationRatio: number;
+}
+
+/** One stage's figures; latencies in seconds. */
+export interface StageStatistics extends StageCounts {
+  avgLatency: number;
+  minLatency: number;
+  maxLatency: number;
+  p50Latency: number;
+  p99Latency: number;
+  /** Timed items the stage processed. */
+  processedCount: number;
+  /** Mean computation time per item, seconds. */
+  avgProcessingTime: number;
+  timingBreakdown: StageTimingBreakdown;
+}
+
+/** `getLatencySummary()`: the original's keys in camelCase plus percentiles and counts; seconds. */
+export interface LatencySummary {
+  /** Items that came out of the pipeline. */
+  totalItems: number;
+  avgTotalLatency: number;
+  minTotalLatency: number;
+  maxTotalLatency: number;
+  p50TotalLatency: number;
+  p95TotalLatency: number;
+  p99TotalLatency: number;
+  stageStatistics: Record<string, StageStatistics>;
+  overallEfficiency: {
+    /** Share of the items' total latency spent computing, 0 to 1. */
+    computationEfficiency: number;
+    /** 1 - computationEfficiency. */
+    overheadRatio: number;
+  };
+  /** Items written in, and the sums of every stage's filtered, failed, skipped and retried. */
+  counts: { received: number; emitted: number; filtered: number; failed: number; skipped: number; retried: number };
+}
+
+/** `getReport()`: the summary, and the breakdowns of the most recent items (a bounded window). */
+export interface PipelineReport {
+  summary: LatencySummary;
+  recentItems: Array<{ seq: number } & TimingBreakdown>;
+}
+
+export function buildSummary(
+  received: number,
+  emitted: number,
+  total: LatencyStat,
+  stages: ReadonlyArray<{ name: string; stats: StageStats }>,
+): LatencySummary {
+  const stageStatistics: Record<string, StageStatistics> = {};
+  const counts = { received, emitted, filtered: 0, failed: 0, skipped: 0, retried: 0 };
+  let computation = 0;
+  for (const { name, stats } of stages) {
+    stageStatistics[name] = stageStatisticsOf(stats);
+    computation += stats.computationTime;
+    counts.filtered += stats.filtered;
+    counts.failed += stats.failed;
+    counts.skipped += stats.skipped;
+    counts.retried += stats.retried;
+  }
+  const efficiency = total.sum > 0 ? Math.min(1, computation / total.sum) : 0;
+  return {
+    totalItems: emitted,
+    avgTotalLatency: total.mean,
+    minTotalLatency: total.minimum,
+    maxTotalLatency: total.max,
+    p50TotalLatency: total.percentile(50),
+    p95TotalLatency: total.percentile(95),
+    p99TotalLatency: total.percentile(99),
+    stageStatistics,
+    overallEfficiency: { computationEfficiency: efficiency, overheadRatio: total.sum > 0 ? 1 - efficiency : 0 },
+    counts,
+  };
+}
+
+function stageStatisticsOf(stats: StageStats): StageStatistics {
+  const { latency } = stats;
+  const n = latency.count;
+  const avg = (sum: number): number => (n === 0 ? 0 : sum / n);
+  return {
+    ...stats.counts(),
+    avgLatency: latency.mean,
+    minLatency: latency.minimum,
+    maxLatency: latency.max,
+    p50Latency: latency.percentile(50),
+    p99Latency: latency.percentile(99),
+    processedCount: n,
+    avgProcessingTime: avg(stats.computationTime),
+    timingBreakdown: {
+      avgComputationTime: avg(stats.computationTime),
+      avgQueueWaitTime: avg(stats.queueWaitTime),
+      avgTransmissionTime: avg(stats.transmissionTime),
+      computationRatio: latency.sum > 0 ? stats.computationTime / latency.sum : 0,
+    },
+  };
+}
+
+/**
+ * The last `size` items out of a pipeline, overwriting the oldest; broken
+ * down only when a report asks, so the hot path only stores a reference.
+ */
+export class RecentItems {
+  private readonly ring: PipelineItem[] = [];
+  private next = 0;
+
+  constructor(private readonly size: number) {}
+
+  add(item: PipelineItem): void {
+    if (this.size === 0) return;
+    if (this.ring.length < this.size) this.ring.push(item);
+    else this.ring[this.next] = item;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  breakdowns(): Array<{ seq: number } & TimingBreakdown> {
+    const oldestFirst = this.ring.length < this.size ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+    return oldestFirst.map((item) => ({ seq: item.seq, ...item.getTimingBreakdown() }));
+  }
+}

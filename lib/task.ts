@@ -1,0 +1,53 @@
+import { nowSeconds } from './clock.js';
+import { StageError } from './errors.js';
+import { PipelineItem } from './pipeline-item.js';
+
+/** An item's outcome once its batch is back; `PassThrough` is decided on arrival. */
+export const TaskState = {
+  Value: 0,
+  Drop: 1,
+  Many: 2,
+  Error: 3,
+  /** An error emitted upstream (`onError: 'emit'`): passed on untouched, in place. */
+  PassThrough: 4,
+  Pending: 5,
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** One item inside a stage, from acceptance to emission. */
+export interface Task {
+  /** The chunk as received: the envelope, or the plain value. */
+  readonly input: unknown;
+  /** What the function is called with. */
+  readonly data: unknown;
+  readonly item: PipelineItem | undefined;
+  readonly seq: number;
+  /** Seconds since the epoch, 0 when the item is not timed. */
+  readonly enteredAt: number;
+  state: TaskState;
+  value: unknown;
+  startedAt: number;
+  endedAt: number;
+  error: StageError | undefined;
+}
+
+export function createTask(chunk: unknown, arrival: number): Task {
+  const item = chunk instanceof PipelineItem ? chunk : undefined;
+  const data = item === undefined ? chunk : item.data;
+  return {
+    input: chunk,
+    data,
+    item,
+    seq: item === undefined ? arrival : item.seq,
+    enteredAt: item?.timed === true ? nowSeconds() : 0,
+    state: StageError.isStageError(data) ? TaskState.PassThrough : TaskState.Pending,
+    value: undefined,
+    startedAt: 0,
+    endedAt: 0,
+    error: undefined,
+  };
+}
+
+export function dataOf(task: Task): unknown {
+  return task.data;
+}

@@ -1,0 +1,13 @@
+// threads.js 1.7 ships typings but its package `exports` map has no `types`
+// condition, so TypeScript under `moduleResolution: nodenext` cannot find them
+// (TS7016). These declare only the two functions this package uses.
+
+declare module 'threads' {
+  /** Waits for the worker's init message and returns a proxy of its exposed methods. */
+  export function spawn<T = unknown>(worker: unknown, options?: { timeout?: number }): Promise<T>;
+}
+
+declare module 'threads/worker' {
+  /** Exposes an object of methods to the thread that spawned this worker. */
+  export function expose(api: object): void;
+}

@@ -1,0 +1,165 @@
+// The one main-side module that touches threads.js. It spawns a worker with
+// threads' `spawn` and contains the library's known faults (see
+// shared/reference/workers-measured.md):
+// - threads' own Worker class resolves paths from a stack trace, doubles
+//   absolute paths and keeps every worker it ever made in a module-level
+//   array; we hand `spawn` a plain node Worker behind a small adapter instead.
+// - importing threads installs SIGINT/SIGTERM handlers that call
+//   process.exit(0); we remove them, so the host program exits as it would.
+// - a worker that fails to load emits 'error' with no listener (an
+//   uncaughtException here) while spawn waits 10 s; we listen and race.
+// - a worker that dies mid-call leaves the call pending for ever; we fail
+//   every call in flight on 'exit'.
+// - a spawned worker keeps the process alive; we unref it while idle.
+
+import { Worker as NodeWorker } from 'node:worker_threads';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { FATAL_MESSAGE } from './protocol.js';
+import type { BatchReply, FatalMessage, InitReply, WorkerApi, WorkerInit } from './protocol.js';
+import { deserializeError } from './serialized-error.js';
+
+const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
+
+/** Options of one worker thread. */
+export interface WorkerThreadOptions {
+  resourceLimits?: ResourceLimits | undefined;
+}
+
+/** Why a worker thread went away while calls were in flight. */
+export class WorkerExit extends Error {
+  constructor(readonly exitCode: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : `worker thread exited with code ${exitCode}`, { cause });
+    this.name = 'WorkerExit';
+  }
+}
+
+type Spawn = (worker: unknown, options?: { timeout?: number }) => Promise<WorkerApi>;
+let spawnPromise: Promise<Spawn> | undefined;
+
+function loadSpawn(): Promise<Spawn> {
+  spawnPromise ??= importWithoutSignalHandlers();
+  return spawnPromise;
+}
+
+async function importWithoutSignalHandlers(): Promise<Spawn> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((signal) => new Set(process.listeners(signal)));
+  const threads = await import('threads');
+  signals.forEach((signal, i) => {
+    for (const listener of process.listeners(signal)) {
+      if (!before[i]!.has(listener) && String(listener).includes('terminateWorkersAndMaster')) {
+        process.removeListener(signal, listener);
+      }
+    }
+  });
+  return threads.spawn as Spawn;
+}
+
+/** The EventTarget-like face threads' `spawn` expects of a worker. */
+function adapt(worker: NodeWorker): object {
+  const mapped = new WeakMap<object, (data: unknown) => void>();
+  return {
+    addEventListener(event: string, listener: (event: { data: unknown }) => void): void {
+      const wrapped = (data: unknown): void => listener({ data });
+      mapped.set(listener, wrapped);
+      worker.on(event, wrapped);
+    },
+    removeEventListener(event: string, listener: (event: { data: unknown }) => void): void {
+      const wrapped = mapped.get(listener);
+      if (wrapped !== undefined) worker.off(event, wrapped);
+    },
+    postMessage(message: unknown, transfer?: readonly TransferListItem[]): void {
+      worker.postMessage(message, transfer);
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * One worker thread running worker.ts, with calls that fail instead of hang
+ * when the thread dies, and that keep the process alive only while pending.
+ */
+export class WorkerThread {
+  private readonly worker: NodeWorker;
+  private api: WorkerApi | undefined;
+  private readonly pending = new Set<(error: WorkerExit) => void>();
+  private fatal: unknown;
+  private exit: WorkerExit | undefined;
+  private terminating = false;
+
+  private constructor(worker: NodeWorker) {
+    this.worker = worker;
+    // Always listening, so that no worker error reaches the host process as an
+    // uncaughtException.
+    worker.on('error', (error) => { this.fatal ??= error; });
+    worker.on('message', (message: unknown) => {
+      if (isFatal(message)) this.fatal = deserializeError(message[FATAL_MESSAGE]);
+    });
+    worker.once('exit', (code) => this.onExit(code));
+  }
+
+  /** Spawns a thread; rejects with the real cause if it dies while starting. */
+  static async spawn(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
+    const spawn = await loadSpawn();
+    const thread = new WorkerThread(new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits }));
+    thread.api = await thread.track(spawn(adapt(thread.worker)));
+    thread.worker.unref();
+    return thread;
+  }
+
+  /** True once the thread has exited, for any reason. */
+  get exited(): boolean {
+    return this.exit !== undefined;
+  }
+
+  init(message: WorkerInit): Promise<InitReply> {
+    return this.call((api) => api.init(message));
+  }
+
+  run(batchId: number, inputs: unknown[]): Promise<BatchReply> {
+    return this.call((api) => api.run(batchId, inputs));
+  }
+
+  salvage(batchId: number): Promise<BatchReply | undefined> {
+    return this.call((api) => Promise.resolve(api.salvage(batchId)));
+  }
+
+  /** Stops the thread; calls still in flight fail with a WorkerExit. */
+  async terminate(): Promise<void> {
+    if (this.exit !== undefined) return;
+    this.terminating = true;
+    await this.worker.terminate();
+  }
+
+  private call<T>(invoke: (api: WorkerApi) => Promise<T>): Promise<T> {
+    if (this.api === undefined) return Promise.reject(new Error('worker thread used before spawn'));
+    // A pending call must keep the process alive, or a program whose only
+    // work is in this thread would exit with the call unanswered.
+    if (this.pending.size === 0) this.worker.ref();
+    return this.track(invoke(this.api)).finally(() => {
+      if (this.pending.size === 0 && this.exit === undefined) this.worker.unref();
+    });
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    if (this.exit !== undefined) return Promise.reject(this.exit);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      promise.then(
+        (value) => { this.pending.delete(reject); resolve(value); },
+        (error: unknown) => { this.pending.delete(reject); reject(error as Error); },
+      );
+    });
+  }
+
+  private onExit(code: number): void {
+    const cause = this.terminating ? new Error('worker thread terminated') : this.fatal;
+    this.exit = new WorkerExit(code, cause);
+    for (const reject of this.pending) reject(this.exit);
+    this.pending.clear();
+  }
+}
+
+function isFatal(message: unknown): message is FatalMessage {
+  return message !== null && typeof message === 'object' && FATAL_MESSAGE in message;
+}
