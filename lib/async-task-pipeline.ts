@@ -58,7 +58,7 @@ export class AsyncTaskPipeline {
   private state: State = 'new';
   private reading = false;
   private inputEnded = false;
-  private failure: unknown;
+  private failure: Error | undefined;
   private stopped: Promise<StopResult> | undefined;
 
   constructor(options: AsyncTaskPipelineOptions = {}) {
@@ -189,7 +189,7 @@ export class AsyncTaskPipeline {
       const settle = (): void => {
         pipeline.off('drain', settle);
         pipeline.off('close', settle);
-        if (this.failure !== undefined) reject(this.failure as Error);
+        if (this.failure !== undefined) reject(this.failure);
         else if (pipeline.destroyed) reject(StageError.invalidState('pipeline', 'the pipeline was stopped'));
         else resolve();
       };

@@ -6,6 +6,8 @@ function shown(value: unknown): string {
   if (typeof value === 'function') return `a function (function)`;
   if (value === null) return 'null';
   if (typeof value === 'object') return `${Object.prototype.toString.call(value)} (object)`;
+  // Only primitives are left here, which String() renders faithfully.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return `${String(value)} (${typeof value})`;
 }
 
@@ -54,7 +56,7 @@ export function checkCloneable(name: string, value: unknown): unknown {
   try {
     structuredClone(value);
   } catch (error) {
-    throw new TypeError(`${name} must be a structured-cloneable value: ${(error as Error).message}`);
+    throw new TypeError(`${name} must be a structured-cloneable value: ${(error as Error).message}`, { cause: error });
   }
   return value;
 }

@@ -6,7 +6,7 @@ import { rebuildFunction } from './function-source.js';
 import type { StepSpec } from './protocol.js';
 
 export async function loadStep(step: StepSpec): Promise<StageFn> {
-  if (step.kind === 'source') return rebuildFunction(step.source) as StageFn;
+  if (step.kind === 'source') return rebuildFunction(step.source);
   const namespace = (await import(step.url)) as Record<string, unknown>;
   const found = pickExport(namespace, step.exportName);
   if (typeof found !== 'function') {

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 export class OutputBuffer<T> {
   private readonly items: T[] = [];
   private ended = false;
-  private failure: unknown;
+  private failure: Error | undefined;
   private paused = false;
   private bounded = true;
   private wake: (() => void) | null = null;
@@ -22,7 +22,7 @@ export class OutputBuffer<T> {
     });
     this.done = new Promise<void>((resolve, reject) => {
       source.once('end', () => { this.ended = true; this.notify(); resolve(); });
-      source.once('error', (error) => { this.failure = error; this.notify(); reject(error); });
+      source.once('error', (error: Error) => { this.failure = error; this.notify(); reject(error); });
       source.once('close', () => { this.ended = true; this.notify(); resolve(); });
     });
     // Whoever awaits `whenDone()` sees the failure; the iterator rethrows it.

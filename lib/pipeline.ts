@@ -1,5 +1,5 @@
 import { Duplex, addAbortSignal } from 'node:stream';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { checkAbortSignal, checkBoolean, checkInteger, checkKnownKeys, checkObject } from './checks.js';
 import { nowSeconds } from './clock.js';
 import { LatencyStat } from './latency-stat.js';
@@ -96,13 +96,13 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.waitingDrain = null;
     // Stages are destroyed without the error: it is reported once, here.
-    const closing = this.stages.map((s) => (s.closed ? undefined : new Promise((resolve) => s.once('close', resolve))));
+    const closing = this.stages.filter((s) => !s.closed).map((s) => new Promise((resolve) => s.once('close', resolve)));
     for (const s of this.stages) s.destroy();
     Promise.all(closing).then(() => callback(error), () => callback(error));
   }
 
   private wire(): void {
-    for (let i = 0; i + 1 < this.stages.length; i++) this.stages[i]!.pipe(this.stages[i + 1]! as Writable);
+    for (let i = 0; i + 1 < this.stages.length; i++) this.stages[i]!.pipe(this.stages[i + 1]!);
     const onError = (error: Error): void => { this.destroy(error); };
     for (const s of this.stages) s.on('error', onError);
     this.head.on('drain', () => {

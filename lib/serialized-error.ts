@@ -34,11 +34,12 @@ export function deserializeError(data: SerializedError): Error {
 
 function renderThrown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'symbol' || typeof value === 'function') return String(value);
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? typeof value;
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 
@@ -49,6 +50,6 @@ function cloneSafe(value: unknown): unknown {
   try {
     return structuredClone(value);
   } catch {
-    return String(value);
+    return renderThrown(value);
   }
 }

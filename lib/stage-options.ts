@@ -65,7 +65,7 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     thread: runsInThread,
     signal: signal === undefined ? undefined : checkAbortSignal('options.signal', signal),
     onError: checkPolicy(onError),
-    resourceLimits: resourceLimits === undefined ? undefined : (checkObject('options.resourceLimits', resourceLimits) as ResourceLimits),
+    resourceLimits: resourceLimits === undefined ? undefined : (checkObject('options.resourceLimits', resourceLimits)),
   };
 }
 

@@ -52,7 +52,7 @@ async function importWithoutSignalHandlers(): Promise<Spawn> {
       }
     }
   });
-  return threads.spawn as Spawn;
+  return threads.spawn;
 }
 
 /** The EventTarget-like face threads' `spawn` expects of a worker. */
@@ -147,7 +147,7 @@ export class WorkerThread {
       this.pending.add(reject);
       promise.then(
         (value) => { this.pending.delete(reject); resolve(value); },
-        (error: unknown) => { this.pending.delete(reject); reject(error as Error); },
+        (error: Error) => { this.pending.delete(reject); reject(error); },
       );
     });
   }
