@@ -10,6 +10,8 @@ export type StepSpec =
 export interface WorkerInit {
   steps: StepSpec[];
   context: unknown;
+  /** Move owned binary data instead of copying it, and restore Buffers (see transfer.ts). */
+  transfer: boolean;
 }
 
 /** What `init` answers: `undefined` when ready, else why it failed. */
@@ -56,6 +58,7 @@ export interface SerializedError {
 /** Methods the worker entry exposes through threads.js. */
 export interface WorkerApi {
   init(init: WorkerInit): Promise<InitReply>;
+  /** Answers a BatchReply, wrapped for transfer when the stage moves binary data. */
   run(batchId: number, inputs: unknown[]): Promise<BatchReply>;
   /** Re-sends a batch whose reply failed to clone, with the uncloneable results as errors. */
   salvage(batchId: number): BatchReply | undefined;

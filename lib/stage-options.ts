@@ -31,6 +31,14 @@ export interface StageOptions {
   onError?: ErrorPolicy;
   /** Memory limits for each worker thread, as in `new Worker(…, { resourceLimits })`. */
   resourceLimits?: ResourceLimits;
+  /**
+   * Move binary data to and from the worker instead of copying it: a Buffer or
+   * typed array that owns its whole ArrayBuffer, as the item or as a property of
+   * it, is transferred (the sender's copy becomes empty) and arrives as a Buffer.
+   * Pooled slices (small `Buffer.from()` results) are copied.
+   * @default false
+   */
+  transfer?: boolean;
 }
 
 export interface ResolvedStageOptions {
@@ -43,17 +51,20 @@ export interface ResolvedStageOptions {
   signal: AbortSignal | undefined;
   onError: ErrorPolicy;
   resourceLimits: ResourceLimits | undefined;
+  transfer: boolean;
 }
 
 /** The default queue bound: large enough for batches that amortise a crossing. */
 export const DEFAULT_HIGH_WATER_MARK = 64;
 
-const KNOWN = ['name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'resourceLimits'] as const;
+const KNOWN = [
+  'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'resourceLimits', 'transfer',
+] as const;
 
 export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   const given = options === undefined ? {} : checkObject('options', options);
   checkKnownKeys('options', given, KNOWN);
-  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, resourceLimits } = given;
+  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, resourceLimits, transfer } = given;
   const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
   return {
     name: name === undefined ? undefined : checkString('options.name', name),
@@ -65,7 +76,8 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     thread: runsInThread,
     signal: signal === undefined ? undefined : checkAbortSignal('options.signal', signal),
     onError: checkPolicy(onError),
-    resourceLimits: resourceLimits === undefined ? undefined : (checkObject('options.resourceLimits', resourceLimits)),
+    resourceLimits: resourceLimits === undefined ? undefined : checkObject('options.resourceLimits', resourceLimits),
+    transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
   };
 }
 

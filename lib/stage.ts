@@ -301,7 +301,7 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
   return new WorkerPool({
     stage: step.name,
     target: description,
-    init: { steps: [step], context },
+    init: { steps: [step], context, transfer: settings.transfer },
     concurrency,
     resourceLimits: settings.resourceLimits,
   });

@@ -5,6 +5,7 @@ import type { Executor, RunResult } from './executor.js';
 import { Outcome } from './protocol.js';
 import type { SerializedError, WorkerInit } from './protocol.js';
 import { deserializeError, serializeError } from './serialized-error.js';
+import { restoreReplyBuffers, transferablesOf } from './transfer.js';
 import { WorkerThread } from './worker-thread.js';
 import type { WorkerThreadOptions } from './worker-thread.js';
 
@@ -88,7 +89,9 @@ export class WorkerPool implements Executor {
     const thread = await this.threadOf(slot);
     const batchId = this.nextBatchId++;
     try {
-      const reply = await thread.run(batchId, inputs);
+      const moving = this.options.init.transfer;
+      const reply = await thread.run(batchId, inputs, moving ? transferablesOf(inputs) : undefined);
+      if (moving) restoreReplyBuffers(reply.kinds, reply.values);
       this.learn(reply.times);
       return reply;
     } catch (error) {

@@ -7,14 +7,19 @@ import { loadStep } from './load-step.js';
 import { Outcome } from './protocol.js';
 import type { BatchReply, InitReply, WorkerApi, WorkerInit } from './protocol.js';
 import { serializeError } from './serialized-error.js';
+import { replyTransferables, restoreBuffers } from './transfer.js';
 
 // A reply whose results fail to clone is lost in transit; the main side then
 // asks for it again (`salvage`) before it sends this worker anything else. At
 // most two batches are in flight per worker, so its last three replies cover it.
 const KEPT_REPLIES = 3;
 
-export function createWorkerApi(): WorkerApi {
+/** How a reply leaves the worker: as is, or with a list of buffers to move. */
+export type SendReply = (reply: BatchReply, transfer: ArrayBuffer[]) => BatchReply;
+
+export function createWorkerApi(send: SendReply): WorkerApi {
   let runBatch: BatchRunner | undefined;
+  let transfer = false;
   const kept = new Map<number, BatchReply>();
 
   async function init(message: WorkerInit): Promise<InitReply> {
@@ -22,6 +27,7 @@ export function createWorkerApi(): WorkerApi {
     if (step === undefined) return { error: serializeError(new Error('no stage step given')) };
     try {
       const fn = await loadStep(step);
+      transfer = message.transfer;
       runBatch = createBatchRunner({
         fn,
         context: message.context,
@@ -36,10 +42,11 @@ export function createWorkerApi(): WorkerApi {
 
   async function run(batchId: number, inputs: unknown[]): Promise<BatchReply> {
     if (runBatch === undefined) throw new Error('worker used before init');
+    if (transfer) restoreBuffers(inputs);
     const reply = await runBatch(inputs);
     kept.set(batchId, reply);
     if (kept.size > KEPT_REPLIES) kept.delete(kept.keys().next().value as number);
-    return reply;
+    return transfer ? send(reply, replyTransferables(reply.kinds, reply.values)) : reply;
   }
 
   function salvage(batchId: number): BatchReply | undefined {

@@ -33,15 +33,18 @@ export class WorkerExit extends Error {
   }
 }
 
-type Spawn = (worker: unknown, options?: { timeout?: number }) => Promise<WorkerApi>;
-let spawnPromise: Promise<Spawn> | undefined;
+interface Threads {
+  spawn(worker: unknown, options?: { timeout?: number }): Promise<WorkerApi>;
+  Transfer(payload: unknown, transferables: ArrayBuffer[]): unknown;
+}
+let threadsPromise: Promise<Threads> | undefined;
 
-function loadSpawn(): Promise<Spawn> {
-  spawnPromise ??= importWithoutSignalHandlers();
-  return spawnPromise;
+function loadThreads(): Promise<Threads> {
+  threadsPromise ??= importWithoutSignalHandlers();
+  return threadsPromise;
 }
 
-async function importWithoutSignalHandlers(): Promise<Spawn> {
+async function importWithoutSignalHandlers(): Promise<Threads> {
   const signals = ['SIGINT', 'SIGTERM'] as const;
   const before = signals.map((signal) => new Set(process.listeners(signal)));
   const threads = await import('threads');
@@ -52,7 +55,7 @@ async function importWithoutSignalHandlers(): Promise<Spawn> {
       }
     }
   });
-  return threads.spawn;
+  return { spawn: threads.spawn as Threads['spawn'], Transfer: threads.Transfer };
 }
 
 /** The EventTarget-like face threads' `spawn` expects of a worker. */
@@ -82,6 +85,7 @@ function adapt(worker: NodeWorker): object {
 export class WorkerThread {
   private readonly worker: NodeWorker;
   private api: WorkerApi | undefined;
+  private transfer: Threads['Transfer'] | undefined;
   private readonly pending = new Set<(error: WorkerExit) => void>();
   private fatal: unknown;
   private exit: WorkerExit | undefined;
@@ -100,9 +104,10 @@ export class WorkerThread {
 
   /** Spawns a thread; rejects with the real cause if it dies while starting. */
   static async spawn(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
-    const spawn = await loadSpawn();
+    const threads = await loadThreads();
     const thread = new WorkerThread(new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits }));
-    thread.api = await thread.track(spawn(adapt(thread.worker)));
+    thread.api = await thread.track(threads.spawn(adapt(thread.worker)));
+    thread.transfer = threads.Transfer;
     thread.worker.unref();
     return thread;
   }
@@ -116,8 +121,10 @@ export class WorkerThread {
     return this.call((api) => api.init(message));
   }
 
-  run(batchId: number, inputs: unknown[]): Promise<BatchReply> {
-    return this.call((api) => api.run(batchId, inputs));
+  /** Runs a batch; the listed buffers are moved to the worker, not copied. */
+  run(batchId: number, inputs: unknown[], transfer?: ArrayBuffer[]): Promise<BatchReply> {
+    const payload = transfer === undefined || transfer.length === 0 ? inputs : this.transfer!(inputs, transfer);
+    return this.call((api) => api.run(batchId, payload as unknown[]));
   }
 
   salvage(batchId: number): Promise<BatchReply | undefined> {

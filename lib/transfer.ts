@@ -1,0 +1,75 @@
+// Moving binary data between threads instead of copying it, for stages with
+// `transfer: true`. Used on both sides of the crossing.
+//
+// Only a view that owns its whole ArrayBuffer is moved: small Buffers from
+// Buffer.from()/allocUnsafe() are slices of one shared pool, and moving the
+// pool would detach memory other code still uses (Node 21+ refuses outright).
+// Those are copied, as is everything else.
+
+import { Outcome } from './protocol.js';
+
+function ownedBuffer(value: unknown): ArrayBuffer | undefined {
+  if (!ArrayBuffer.isView(value)) return undefined;
+  const { buffer, byteOffset, byteLength } = value;
+  if (!(buffer instanceof ArrayBuffer) || byteOffset !== 0 || byteLength !== buffer.byteLength) return undefined;
+  return buffer;
+}
+
+function collectOne(value: unknown, into: Set<ArrayBuffer>): void {
+  const own = ownedBuffer(value);
+  if (own !== undefined) {
+    into.add(own);
+  } else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    // One level deep: { path, contents } and the like.
+    for (const key in value) {
+      const inner = ownedBuffer((value as Record<string, unknown>)[key]);
+      if (inner !== undefined) into.add(inner);
+    }
+  }
+}
+
+/** The ArrayBuffers to move with these values (each once: moving one twice throws). */
+export function transferablesOf(values: readonly unknown[]): ArrayBuffer[] {
+  const found = new Set<ArrayBuffer>();
+  for (const value of values) collectOne(value, found);
+  return [...found];
+}
+
+/** The ArrayBuffers to move with a reply's results. */
+export function replyTransferables(kinds: Uint8Array, values: readonly unknown[]): ArrayBuffer[] {
+  const found = new Set<ArrayBuffer>();
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] === Outcome.Value) collectOne(values[i], found);
+    else if (kinds[i] === Outcome.Many) for (const value of values[i] as unknown[]) collectOne(value, found);
+  }
+  return [...found];
+}
+
+// Structured clone turns a Buffer into a plain Uint8Array; give it back.
+function asBuffer(value: unknown): unknown {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value)
+    ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    : value;
+}
+
+function restoreOne(value: unknown): unknown {
+  if (value instanceof Uint8Array) return asBuffer(value);
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key]);
+  }
+  return value;
+}
+
+/** Turns Uint8Arrays that arrived (top level or one level deep) back into Buffers, in place. */
+export function restoreBuffers(values: unknown[]): void {
+  for (let i = 0; i < values.length; i++) values[i] = restoreOne(values[i]);
+}
+
+/** The same for a reply's results. */
+export function restoreReplyBuffers(kinds: Uint8Array, values: unknown[]): void {
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] === Outcome.Value) values[i] = restoreOne(values[i]);
+    else if (kinds[i] === Outcome.Many) restoreBuffers(values[i] as unknown[]);
+  }
+}
