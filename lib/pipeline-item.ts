@@ -41,6 +41,11 @@ export class PipelineItem<T = unknown> {
   readonly timed: boolean;
   /** Per stage, in the order passed. */
   readonly stageTimings: Map<string, DetailedTiming>;
+  /**
+   * When the item last left a stage (or entered the pipeline): it has been
+   * queued for the next stage since, in buffers between the two.
+   */
+  queuedSince: number;
 
   constructor(data: T, seq: number, createdAt: number = Date.now() / 1000, timed = true) {
     this.data = data;
@@ -48,12 +53,14 @@ export class PipelineItem<T = unknown> {
     this.createdAt = createdAt;
     this.timed = timed;
     this.stageTimings = new Map();
+    this.queuedSince = createdAt;
   }
 
   /** A copy for one more output of a fan-out: the timings so far, its own from here. */
   fork<U>(data: U): PipelineItem<U> {
     const copy = new PipelineItem(data, this.seq, this.createdAt, this.timed);
     for (const [name, timing] of this.stageTimings) copy.stageTimings.set(name, timing);
+    copy.queuedSince = this.queuedSince;
     return copy;
   }
 

@@ -90,8 +90,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     this.start().then(() => this.accept(chunk, callback), (error: unknown) => callback(error as Error));
   }
 
+  // Node calls _read once and then not again until we push, and it calls it
+  // while the chunk it is about to hand out still counts in readableLength.
+  // So a call here means "room downstream": only the held-items bound applies,
+  // or a full buffer that is being read would leave the writer waiting for ever.
   override _read(): void {
-    this.releaseWriter();
+    if (this.waitingWrite !== null && this.stats.itemsHeld < this.settings.highWaterMark) this.releaseWriter(true);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -126,8 +130,8 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     return this.stats.itemsHeld < this.settings.highWaterMark && this.readableLength < this.readableHighWaterMark;
   }
 
-  private releaseWriter(): void {
-    if (this.waitingWrite === null || !this.hasRoom()) return;
+  private releaseWriter(readerWaiting = false): void {
+    if (this.waitingWrite === null || (!readerWaiting && !this.hasRoom())) return;
     const callback = this.waitingWrite;
     this.waitingWrite = null;
     callback();
@@ -275,7 +279,10 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     }
     const out = fork ? item.fork(value) : item;
     out.data = value;
-    if (timing !== undefined) out.stageTimings.set(this.name, timing);
+    if (timing !== undefined) {
+      out.stageTimings.set(this.name, timing);
+      out.queuedSince = timing.queueExitTime;
+    }
     this.push(out);
   }
 

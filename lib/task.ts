@@ -1,4 +1,3 @@
-import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import { PipelineItem } from './pipeline-item.js';
 
@@ -22,7 +21,11 @@ export interface Task {
   readonly data: unknown;
   readonly item: PipelineItem | undefined;
   readonly seq: number;
-  /** Seconds since the epoch, 0 when the item is not timed. */
+  /**
+   * When the item joined this stage's queue, seconds since the epoch (0 when
+   * not timed): when the stage before let go of it, so that waiting in the
+   * buffers between stages counts as queue wait, as in the original's queues.
+   */
   readonly enteredAt: number;
   state: TaskState;
   value: unknown;
@@ -39,7 +42,7 @@ export function createTask(chunk: unknown, arrival: number): Task {
     data,
     item,
     seq: item === undefined ? arrival : item.seq,
-    enteredAt: item?.timed === true ? nowSeconds() : 0,
+    enteredAt: item?.timed === true ? item.queuedSince : 0,
     state: StageError.isStageError(data) ? TaskState.PassThrough : TaskState.Pending,
     value: undefined,
     startedAt: 0,

@@ -1,0 +1,63 @@
+// `npm start`: generates documents, runs them through three worker stages with
+// createPipeline, and prints results and the latency report.
+
+import { availableParallelism } from 'node:os';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createPipeline, stage } from 'async-task-pipeline';
+import type { Scored } from './demo-work.js';
+
+const DOCS = Number(process.env.DEMO_DOCS ?? 2000);
+const work = new URL('./demo-work.js', import.meta.url);
+const words = ['stream', 'worker', 'thread', 'batch', 'latency', 'queue', 'stage', 'node', 'pipeline', 'item'];
+
+function* documents(count: number): Generator<{ id: number; text: string }> {
+  let seed = 42;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let id = 0; id < count; id++) {
+    const length = 20 + (next() % 80);
+    yield { id, text: Array.from({ length }, () => words[next() % words.length]).join(' ') };
+  }
+}
+
+const cores = availableParallelism();
+const docs = createPipeline([
+  stage({ module: work, export: 'countWords' }),
+  stage({ module: work, export: 'fingerprint' }, { concurrency: cores }),
+  stage({ module: work, export: 'keepHighScores' }, { context: { threshold: 0.5 } }),
+]);
+
+const kept: Scored[] = [];
+const started = performance.now();
+await pipeline(
+  Readable.from(documents(DOCS)),
+  docs,
+  new Writable({
+    objectMode: true,
+    write(doc: Scored, _encoding, callback) {
+      kept.push(doc);
+      callback();
+    },
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+
+const ms = (s: number): string => `${(s * 1000).toFixed(2)} ms`;
+const summary = docs.getLatencySummary();
+console.log(`async-task-pipeline demo: ${DOCS} generated documents, ${cores} cores`);
+console.log(`kept ${kept.length} of ${summary.counts.received} (score >= 0.5) in ${seconds.toFixed(2)} s, ${(DOCS / seconds).toFixed(0)} docs/s`);
+console.log('first results:');
+for (const doc of kept.slice(0, 3)) console.log(`  #${doc.id}: ${doc.words} words, digest ${doc.digest}, score ${doc.score.toFixed(3)}`);
+console.log('\nlatency per item: avg %s, p50 %s, p95 %s, p99 %s, max %s',
+  ms(summary.avgTotalLatency), ms(summary.p50TotalLatency), ms(summary.p95TotalLatency),
+  ms(summary.p99TotalLatency), ms(summary.maxTotalLatency));
+console.log('\nstage          received emitted filtered  avg latency  computation  queue wait  transmission');
+for (const [name, s] of Object.entries(summary.stageStatistics)) {
+  const t = s.timingBreakdown;
+  console.log(
+    `${name.padEnd(14)} ${String(s.received).padStart(8)} ${String(s.emitted).padStart(7)} ${String(s.filtered).padStart(8)}` +
+      `  ${ms(s.avgLatency).padStart(11)}  ${ms(t.avgComputationTime).padStart(11)}  ${ms(t.avgQueueWaitTime).padStart(10)}  ${ms(t.avgTransmissionTime).padStart(12)}`,
+  );
+}
+const e = summary.overallEfficiency;
+console.log(`\ncomputation ${(e.computationEfficiency * 100).toFixed(1)}% of item latency, overhead ${(e.overheadRatio * 100).toFixed(1)}%`);
