@@ -42,8 +42,10 @@ export function checkObject(name: string, value: unknown): Record<string, unknow
   return value as Record<string, unknown>;
 }
 
-export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) fail(name, allowed.map((a) => `'${a}'`).join(', ') + ' or a function', value);
+/** `alternatives` describes what else the caller accepts, e.g. "a function". */
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], alternatives = ''): T {
+  const listed = allowed.map((a) => `'${a}'`).join(', ');
+  if (!allowed.includes(value as T)) fail(name, alternatives === '' ? `one of ${listed}` : `${listed}, ${alternatives}`, value);
   return value as T;
 }
 

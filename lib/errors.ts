@@ -92,6 +92,13 @@ export class StageError extends Error {
     );
   }
 
+  static timeout(stage: string, seq: number, timeoutMs: number): StageError {
+    return new StageError(
+      `Stage "${stage}": item ${seq} ran longer than options.timeout (${timeoutMs} ms); its worker was replaced`,
+      { code: 'TIMEOUT', stage, seq },
+    );
+  }
+
   static invalidState(stage: string, message: string): StageError {
     return new StageError(message, { code: 'INVALID_STATE', stage });
   }

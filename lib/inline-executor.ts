@@ -30,6 +30,7 @@ export class InlineExecutor implements Executor {
     return this.starting;
   }
 
+  // No thread can die here, so `alone` changes nothing.
   hasRoom(): boolean {
     return this.inFlight < this.options.concurrency;
   }

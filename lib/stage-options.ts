@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
-import { checkAbortSignal, checkBoolean, checkCloneable, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from './checks.js';
+import {
+  checkAbortSignal, checkBoolean, checkCloneable, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkPositive, checkString,
+} from './checks.js';
 import type { StageError } from './errors.js';
 
 /**
@@ -8,8 +11,10 @@ import type { StageError } from './errors.js';
  * - `'skip'`: drop the item and count it as skipped.
  * - `'emit'`: pass the StageError downstream in the item's place; later stages pass it through.
  * - a function: called with the error and the item's data; the item is dropped.
+ * - a Writable (a dead-letter stream): receives `{ error, item }` per failed
+ *   item, `item` being its data; the item is dropped. The stream is not ended.
  */
-export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: unknown) => void);
+export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: unknown) => void) | Writable;
 
 /** Options of {@link stage}. Each is checked on entry; a bad one throws a TypeError naming it. */
 export interface StageOptions {
@@ -29,6 +34,17 @@ export interface StageOptions {
   signal?: AbortSignal;
   /** What to do with an item whose function failed. @default 'fail' */
   onError?: ErrorPolicy;
+  /**
+   * How many times an item whose worker died is run again on a fresh worker
+   * before it fails alone with WORKER_DIED. @default 1
+   */
+  retries?: number;
+  /**
+   * Milliseconds one item may run; past it the worker is terminated and
+   * replaced and the item fails with TIMEOUT. Items then cross one at a time,
+   * so that the limit applies to each. @default no limit
+   */
+  timeout?: number;
   /** Memory limits for each worker thread, as in `new Worker(…, { resourceLimits })`. */
   resourceLimits?: ResourceLimits;
   /**
@@ -50,6 +66,8 @@ export interface ResolvedStageOptions {
   thread: boolean;
   signal: AbortSignal | undefined;
   onError: ErrorPolicy;
+  retries: number;
+  timeout: number | undefined;
   resourceLimits: ResourceLimits | undefined;
   transfer: boolean;
 }
@@ -58,14 +76,18 @@ export interface ResolvedStageOptions {
 export const DEFAULT_HIGH_WATER_MARK = 64;
 
 const KNOWN = [
-  'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'resourceLimits', 'transfer',
+  'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'retries', 'timeout',
+  'resourceLimits', 'transfer',
 ] as const;
 
 export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   const given = options === undefined ? {} : checkObject('options', options);
   checkKnownKeys('options', given, KNOWN);
-  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, resourceLimits, transfer } = given;
+  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, transfer } = given;
   const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
+  if (!runsInThread && timeout !== undefined) {
+    throw new TypeError('options.timeout needs thread: true: a function on the main thread cannot be stopped');
+  }
   return {
     name: name === undefined ? undefined : checkString('options.name', name),
     concurrency: concurrency === undefined ? 1 : checkInteger('options.concurrency', concurrency, 1),
@@ -76,6 +98,8 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     thread: runsInThread,
     signal: signal === undefined ? undefined : checkAbortSignal('options.signal', signal),
     onError: checkPolicy(onError),
+    retries: retries === undefined ? 1 : checkInteger('options.retries', retries, 0),
+    timeout: timeout === undefined ? undefined : checkPositive('options.timeout', timeout),
     resourceLimits: resourceLimits === undefined ? undefined : checkObject('options.resourceLimits', resourceLimits),
     transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
   };
@@ -83,6 +107,6 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
 
 function checkPolicy(value: unknown): ErrorPolicy {
   if (value === undefined) return 'fail';
-  if (typeof value === 'function') return value as ErrorPolicy;
-  return checkOneOf('options.onError', value, ['fail', 'skip', 'emit'] as const);
+  if (typeof value === 'function' || value instanceof Writable) return value as ErrorPolicy;
+  return checkOneOf('options.onError', value, ['fail', 'skip', 'emit'] as const, 'a function or a Writable');
 }

@@ -12,7 +12,7 @@ import type { ModuleRef, ResolvedTarget } from './stage-target.js';
 import { TaskState, createTask, dataOf } from './task.js';
 import type { Task } from './task.js';
 import { DetailedTiming } from './timing.js';
-import { WorkerPool } from './worker-pool.js';
+import { BatchTimeout, WorkerPool } from './worker-pool.js';
 import { WorkerExit } from './worker-thread.js';
 
 /** A stage function: called with the item's data and `options.context`. */
@@ -138,8 +138,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   private dispatch(): void {
-    while (this.pending.length > 0 && this.executor.hasRoom() && !this.destroyed) {
-      const limit = this.executor.batchLimit();
+    while (this.pending.length > 0 && !this.destroyed) {
+      // Suspects of a worker's death are at the front; each runs alone on its
+      // worker, so that a second death names the culprit.
+      const alone = this.pending[0]!.alone;
+      if (!this.executor.hasRoom(alone)) return;
+      const limit = alone ? 1 : this.executor.batchLimit();
       let batch: Task[];
       if (this.pending.length <= limit) {
         batch = this.pending;
@@ -147,7 +151,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
       } else {
         batch = this.pending.splice(0, limit);
       }
-      this.executor.run(batch.map(dataOf)).then(
+      this.executor.run(batch.map(dataOf), alone).then(
         (reply) => this.onReply(batch, reply),
         (error: unknown) => this.onBatchError(batch, error),
       );
@@ -184,14 +188,40 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     // A StageError here is fatal: a replacement worker failed to load.
     if (error instanceof StageError) {
       this.destroy(error);
-      return;
-    }
-    const cause = error instanceof WorkerExit && error.cause !== undefined ? error.cause : error;
-    for (const task of batch) {
+    } else if (error instanceof BatchTimeout) {
+      const task = batch[0]!;
       task.state = TaskState.Error;
-      task.error = StageError.workerDied(this.name, task.seq, cause);
+      task.error = StageError.timeout(this.name, task.seq, error.timeoutMs);
+      this.settle(batch);
+    } else {
+      this.onWorkerDeath(batch, error);
     }
-    this.settle(batch);
+  }
+
+  /**
+   * A worker died with this batch in flight. Which item killed it is unknown,
+   * so each is run again alone on a fresh worker (at-least-once: a function
+   * may see an item twice); an item that has died `retries` + 1 times fails.
+   * The healthy items of the batch still come out, in order.
+   */
+  private onWorkerDeath(batch: Task[], error: unknown): void {
+    const cause = error instanceof WorkerExit && error.cause !== undefined ? error.cause : error;
+    const again: Task[] = [];
+    const failed: Task[] = [];
+    for (const task of batch) {
+      if (++task.deaths > this.settings.retries) {
+        task.state = TaskState.Error;
+        task.error = StageError.workerDied(this.name, task.seq, cause);
+        failed.push(task);
+      } else {
+        task.alone = true;
+        again.push(task);
+      }
+    }
+    this.stats.retried += again.length;
+    this.pending.unshift(...again);
+    if (failed.length > 0) this.settle(failed);
+    else this.dispatch();
   }
 
   /** Emits what is done, in order if the stage is ordered, then looks for more work. */
@@ -254,13 +284,18 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     } else if (policy === 'emit') {
       this.stats.failed++;
       this.pushResult(task, error, timing, false);
-    } else {
+    } else if (typeof policy === 'function') {
       this.stats.failed++;
       try {
         policy(error, task.data);
       } catch (thrown) {
         this.destroy(thrown as Error);
       }
+    } else {
+      // A dead-letter stream: it sees each failure once; its own backpressure
+      // is its business, as the failures are few and already in memory.
+      this.stats.failed++;
+      policy.write({ error, item: task.data });
     }
   }
 
@@ -310,6 +345,7 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
     target: description,
     init: { steps: [step], context, transfer: settings.transfer },
     concurrency,
+    timeoutMs: settings.timeout,
     resourceLimits: settings.resourceLimits,
   });
 }

@@ -32,6 +32,10 @@ export interface Task {
   startedAt: number;
   endedAt: number;
   error: StageError | undefined;
+  /** Workers that died with this item in flight. */
+  deaths: number;
+  /** Runs in a batch of its own: set once a batch with it died, to find the culprit. */
+  alone: boolean;
 }
 
 export function createTask(chunk: unknown, arrival: number): Task {
@@ -48,6 +52,8 @@ export function createTask(chunk: unknown, arrival: number): Task {
     startedAt: 0,
     endedAt: 0,
     error: undefined,
+    deaths: 0,
+    alone: false,
   };
 }
 

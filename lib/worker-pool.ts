@@ -24,14 +24,26 @@ const MAX_BATCH = 4096;
 interface Slot {
   thread: Promise<WorkerThread> | undefined;
   inFlight: number;
+  /** Running a batch that must be alone on its worker. */
+  alone: boolean;
 }
 
 export interface WorkerPoolOptions extends WorkerThreadOptions {
   stage: string;
+  /** Per-item time limit in ms: batches of one, one in flight per worker. */
+  timeoutMs: number | undefined;
   /** What the stage runs, for LOAD_FAILED messages. */
   target: string;
   init: WorkerInit;
   concurrency: number;
+}
+
+/** A batch outran `options.timeout`; its worker has been terminated. */
+export class BatchTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`batch ran longer than ${timeoutMs} ms`);
+    this.name = 'BatchTimeout';
+  }
 }
 
 export class WorkerPool implements Executor {
@@ -39,31 +51,39 @@ export class WorkerPool implements Executor {
   private nextBatchId = 1;
   private secondsPerItem = 0;
   private closed = false;
+  private readonly maxInFlight: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
-    this.slots = Array.from({ length: options.concurrency }, () => ({ thread: undefined, inFlight: 0 }));
+    this.slots = Array.from({ length: options.concurrency }, () => ({ thread: undefined, inFlight: 0, alone: false }));
+    // Under a time limit a call must not wait behind another on its worker,
+    // or the wait would count against it.
+    this.maxInFlight = options.timeoutMs === undefined ? MAX_IN_FLIGHT : 1;
   }
 
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.threadOf(slot)));
   }
 
-  hasRoom(): boolean {
-    return this.slots.some((slot) => slot.inFlight < MAX_IN_FLIGHT);
+  hasRoom(alone = false): boolean {
+    return this.pick(alone) !== undefined;
   }
 
   batchLimit(): number {
+    if (this.options.timeoutMs !== undefined) return 1;
     if (this.secondsPerItem === 0) return FIRST_BATCH_LIMIT;
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(TARGET_BATCH_SECONDS / this.secondsPerItem)));
   }
 
-  async run(inputs: unknown[]): Promise<RunResult> {
-    const slot = this.leastBusy();
+  async run(inputs: unknown[], alone = false): Promise<RunResult> {
+    const slot = this.pick(alone);
+    if (slot === undefined) throw new Error('WorkerPool.run() called without room');
     slot.inFlight++;
+    slot.alone = alone;
     try {
       return await this.runOn(slot, inputs);
     } finally {
       slot.inFlight--;
+      slot.alone = false;
     }
   }
 
@@ -79,9 +99,13 @@ export class WorkerPool implements Executor {
     }));
   }
 
-  private leastBusy(): Slot {
-    let best = this.slots[0]!;
-    for (const slot of this.slots) if (slot.inFlight < best.inFlight) best = slot;
+  /** The least busy slot that can take a batch now, if any. */
+  private pick(alone: boolean): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      const open = alone ? slot.inFlight === 0 : !slot.alone && slot.inFlight < this.maxInFlight;
+      if (open && (best === undefined || slot.inFlight < best.inFlight)) best = slot;
+    }
     return best;
   }
 
@@ -90,7 +114,8 @@ export class WorkerPool implements Executor {
     const batchId = this.nextBatchId++;
     try {
       const moving = this.options.init.transfer;
-      const reply = await thread.run(batchId, inputs, moving ? transferablesOf(inputs) : undefined);
+      const call = thread.run(batchId, inputs, moving ? transferablesOf(inputs) : undefined);
+      const reply = await this.withinLimit(thread, call);
       if (moving) restoreReplyBuffers(reply.kinds, reply.values);
       this.learn(reply.times);
       return reply;
@@ -99,6 +124,27 @@ export class WorkerPool implements Executor {
       // Either the reply failed to clone (the worker still has it) or the
       // inputs did (the worker never saw the batch).
       return (await thread.salvage(batchId)) ?? (await this.runCloneable(slot, inputs, error));
+    }
+  }
+
+  private async withinLimit<T>(thread: WorkerThread, call: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.timeoutMs;
+    if (timeoutMs === undefined) return call;
+    let timedOut = false;
+    // The only way to stop a function that never returns is to end its
+    // thread; the slot spawns a fresh one for its next batch.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      thread.terminate().catch(() => undefined);
+    }, timeoutMs);
+    try {
+      return await call;
+    } catch (error) {
+      // Terminating fails the call with a WorkerExit; the timeout is what happened.
+      if (timedOut) throw new BatchTimeout(timeoutMs);
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
