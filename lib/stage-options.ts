@@ -35,8 +35,9 @@ export interface StageOptions {
   /** What to do with an item whose function failed. @default 'fail' */
   onError?: ErrorPolicy;
   /**
-   * How many times an item whose worker died is run again on a fresh worker
-   * before it fails alone with WORKER_DIED. @default 1
+   * When a worker dies, the items it had are run again one at a time on a
+   * fresh worker to find the one that killed it; that item is run again this
+   * many more times before it fails alone with WORKER_DIED. @default 1
    */
   retries?: number;
   /**

@@ -199,17 +199,18 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   /**
-   * A worker died with this batch in flight. Which item killed it is unknown,
-   * so each is run again alone on a fresh worker (at-least-once: a function
-   * may see an item twice); an item that has died `retries` + 1 times fails.
-   * The healthy items of the batch still come out, in order.
+   * A worker died with this batch in flight. Unless the batch ran alone on
+   * its worker, which item killed it is unknown, so each is run again alone
+   * on a fresh worker (at-least-once: a function may see an item twice). A
+   * death while alone is the item's own; past `retries` of those it fails,
+   * and the healthy items of the batch still come out, in order.
    */
   private onWorkerDeath(batch: Task[], error: unknown): void {
     const cause = error instanceof WorkerExit && error.cause !== undefined ? error.cause : error;
     const again: Task[] = [];
     const failed: Task[] = [];
     for (const task of batch) {
-      if (++task.deaths > this.settings.retries) {
+      if (task.alone && ++task.deaths > this.settings.retries) {
         task.state = TaskState.Error;
         task.error = StageError.workerDied(this.name, task.seq, cause);
         failed.push(task);

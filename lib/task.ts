@@ -32,7 +32,7 @@ export interface Task {
   startedAt: number;
   endedAt: number;
   error: StageError | undefined;
-  /** Workers that died with this item in flight. */
+  /** Workers that died while running this item alone. */
   deaths: number;
   /** Runs in a batch of its own: set once a batch with it died, to find the culprit. */
   alone: boolean;
