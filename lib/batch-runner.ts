@@ -48,6 +48,14 @@ export function createBatchRunner(options: BatchRunnerOptions): BatchRunner {
   };
 }
 
+/** What a call's result makes, awaited: a value, a drop, or the values a generator yielded. */
+export async function resultOf(result: unknown): Promise<{ kind: number; value: unknown }> {
+  const value = isThenable(result) ? await result : result;
+  if (value === null || value === undefined) return { kind: Outcome.Drop, value: undefined };
+  if (isGenerator(value)) return { kind: Outcome.Many, value: await drain(value) };
+  return { kind: Outcome.Value, value };
+}
+
 function settle(reply: BatchReply, i: number, value: unknown): void {
   if (value === null || value === undefined) {
     reply.kinds[i] = Outcome.Drop;
@@ -67,9 +75,11 @@ async function settleAsync(reply: BatchReply, i: number, result: unknown): Promi
   }
 }
 
+// A yielded null or undefined is dropped, as a returned one is: pushed on, it
+// would end the stream.
 async function drain(source: Iterable<unknown> | AsyncIterable<unknown>): Promise<unknown[]> {
   const out: unknown[] = [];
-  for await (const value of source) out.push(value);
+  for await (const value of source) if (value !== null && value !== undefined) out.push(value);
   return out;
 }
 

@@ -135,6 +135,9 @@ export class WorkerThread {
   async terminate(): Promise<void> {
     if (this.exit !== undefined) return;
     this.terminating = true;
+    // Until 'exit' arrives nothing else may keep the event loop alive; an
+    // unref'd worker would let the process end with terminate() unsettled.
+    this.worker.ref();
     await this.worker.terminate();
   }
 
@@ -144,7 +147,7 @@ export class WorkerThread {
     // work is in this thread would exit with the call unanswered.
     if (this.pending.size === 0) this.worker.ref();
     return this.track(invoke(this.api)).finally(() => {
-      if (this.pending.size === 0 && this.exit === undefined) this.worker.unref();
+      if (this.pending.size === 0 && this.exit === undefined && !this.terminating) this.worker.unref();
     });
   }
 
