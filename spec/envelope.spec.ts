@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { expect } from 'chai';
+import { DetailedTiming, PipelineItem, createPipeline, stage } from 'async-task-pipeline';
+import { Collector, range, runThrough } from './helpers.js';
+
+// Timestamps come from different threads; they are comparable to well under
+// a millisecond, and a millisecond is the slack allowed between them.
+const CLOCK_SLACK_SECONDS = 0.001;
+
+function expectInOrder(timing: DetailedTiming): void {
+  expect(timing.processingStartTime).to.be.at.least(timing.queueEnterTime - CLOCK_SLACK_SECONDS);
+  expect(timing.processingEndTime).to.be.at.least(timing.processingStartTime);
+  expect(timing.queueExitTime).to.be.at.least(timing.processingEndTime - CLOCK_SLACK_SECONDS);
+}
+
+describe('the envelope rule', () => {
+  it('emits plain values for plain values in', async () => {
+    const out = await runThrough(stage((x: number) => x * 2), [1, 2, 3]);
+    expect(out).to.deep.equal([2, 4, 6]);
+    for (const x of out) expect(x).to.not.be.instanceOf(PipelineItem);
+  });
+
+  it('emits the same PipelineItem with its seq kept and data replaced', async () => {
+    const inputs = [new PipelineItem(1, 10), new PipelineItem(2, 11)];
+    const out = (await runThrough(stage((x: number) => `n${x}`), inputs)) as PipelineItem[];
+    expect(out).to.have.length(2);
+    out.forEach((item) => expect(item).to.be.instanceOf(PipelineItem));
+    expect(out.map((item) => item.seq)).to.deep.equal([10, 11]);
+    expect(out.map((item) => item.data)).to.deep.equal(['n1', 'n2']);
+  });
+
+  it("adds the stage's DetailedTiming under its name", async () => {
+    const [item] = (await runThrough(stage((x: number) => x + 1, { name: 'inc' }), [new PipelineItem(1, 0)])) as PipelineItem[];
+    const timing = item!.stageTimings.get('inc');
+    expect(timing).to.be.instanceOf(DetailedTiming);
+    expectInOrder(timing!);
+    expect(timing!.queueEnterTime).to.be.at.least(item!.createdAt - CLOCK_SLACK_SECONDS);
+  });
+
+  it('records a timing that reads the same from a main-thread stage', async () => {
+    const [item] = (await runThrough(stage((x: number) => x + 1, { name: 'inline', thread: false }), [new PipelineItem(1, 0)])) as PipelineItem[];
+    const timing = item!.stageTimings.get('inline');
+    expect(timing).to.be.instanceOf(DetailedTiming);
+    expectInOrder(timing!);
+  });
+
+  it('adds one timing per stage, in the order the stages were passed', async () => {
+    const first = stage((x: number) => x + 1, { name: 'first' });
+    const second = stage((x: number) => x * 3, { name: 'second' });
+    const sink = new Collector();
+    await pipeline(Readable.from([new PipelineItem(1, 4)]), first, second, sink);
+    const [item] = sink.chunks as PipelineItem[];
+    expect(item!.data).to.equal(6);
+    expect(item!.seq).to.equal(4);
+    expect([...item!.stageTimings.keys()]).to.deep.equal(['first', 'second']);
+    const a = item!.stageTimings.get('first')!;
+    const b = item!.stageTimings.get('second')!;
+    expect(b.queueEnterTime).to.be.at.least(a.queueExitTime - CLOCK_SLACK_SECONDS);
+    expect(item!.getTotalLatency()).to.be.at.least(a.totalStageTime + b.totalStageTime - CLOCK_SLACK_SECONDS);
+  });
+
+  it('records no timing for an item created untimed', async () => {
+    const [item] = (await runThrough(stage((x: number) => x), [new PipelineItem(1, 0, 0, false)])) as PipelineItem[];
+    expect(item).to.be.instanceOf(PipelineItem);
+    expect(item!.stageTimings.size).to.equal(0);
+  });
+
+  it('createPipeline takes plain values and gives plain values', async () => {
+    const p = createPipeline([stage((x: number) => x + 1, { name: 'a' }), stage((x: number) => x * 2, { name: 'b' })]);
+    const out = await runThrough(p, range(10));
+    expect(out).to.deep.equal(range(10).map((x) => (x + 1) * 2));
+    for (const x of out) expect(x).to.not.be.instanceOf(PipelineItem);
+  });
+
+  it('createPipeline gives plain objects back unchanged in shape', async () => {
+    const p = createPipeline([stage((x: { id: number }) => ({ ...x, seen: true }))]);
+    expect(await runThrough(p, [{ id: 1 }, { id: 2 }])).to.deep.equal([{ id: 1, seen: true }, { id: 2, seen: true }]);
+  });
+
+  it('createPipeline times every item through every stage', async () => {
+    const p = createPipeline([stage((x: number) => x + 1, { name: 'a' }), stage((x: number) => x * 2, { name: 'b' })]);
+    await runThrough(p, range(5));
+    const report = p.getReport();
+    expect(report.recentItems.map((r) => r.seq)).to.deep.equal(range(5));
+    for (const r of report.recentItems) expect(Object.keys(r.stages)).to.deep.equal(['a', 'b']);
+  });
+});
