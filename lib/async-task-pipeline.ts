@@ -143,7 +143,7 @@ export class AsyncTaskPipeline {
   }
 
   getReport(): PipelineReport {
-    return this.pipeline?.getReport() ?? { summary: this.getLatencySummary(), recentItems: [] };
+    return this.pipeline?.getReport() ?? { summary: this.getLatencySummary(), fusedGroups: [], recentItems: [] };
   }
 
   /**

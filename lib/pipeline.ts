@@ -5,6 +5,7 @@ import { nowSeconds } from './clock.js';
 import { LatencyStat } from './latency-stat.js';
 import { PipelineItem } from './pipeline-item.js';
 import { Stage } from './stage.js';
+import { fusionGroups, linkOf } from './fusion.js';
 import { RecentItems, buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
 
@@ -18,9 +19,15 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** How many of the most recent items `getReport()` breaks down. @default 100 */
   reportItems?: number;
+  /**
+   * Run adjacent worker stages with the same concurrency, ordering and limits
+   * as one chain in one worker call (see fusion.ts). Counts, timing, filtering,
+   * fan-out and error policies stay per stage. @default true
+   */
+  fuse?: boolean;
 }
 
-const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems'] as const;
+const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems', 'fuse'] as const;
 
 /**
  * Stages joined into one object-mode Duplex that takes plain values and gives
@@ -28,7 +35,12 @@ const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems'] as const;
  * pipeline can report where every item's time went.
  */
 export class Pipeline<In = unknown, Out = unknown> extends Duplex {
+  /** The stages as given: their names, counts and timing make the summary. */
   readonly stages: readonly Stage[];
+  /** The streams that run them: a stage, or a fused stage for a group of several. */
+  readonly links: readonly Stage[];
+  /** Which stages ran fused, as groups of their names. */
+  readonly fusedGroups: readonly string[][];
   private readonly head: Stage;
   private readonly tail: Stage;
   private readonly timing: boolean;
@@ -45,8 +57,16 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     const highWaterMark = options.highWaterMark === undefined ? 64 : checkInteger('options.highWaterMark', options.highWaterMark, 1);
     super({ objectMode: true, highWaterMark });
     this.stages = checkStages(stages);
-    this.head = this.stages[0]!;
-    this.tail = this.stages[this.stages.length - 1]!;
+    const fuse = options.fuse === undefined ? true : checkBoolean('options.fuse', options.fuse);
+    const groups = fuse ? fusionGroups(this.stages) : this.stages.map((s) => [s]);
+    this.links = groups.map(linkOf);
+    // Fused members never run as streams; they close with the stream that ran them.
+    groups.forEach((group, i) => {
+      if (group.length > 1) this.links[i]!.once('close', () => { for (const s of group) s.destroy(); });
+    });
+    this.fusedGroups = groups.filter((g) => g.length > 1).map((g) => g.map((s) => s.name));
+    this.head = this.links[0]!;
+    this.tail = this.links[this.links.length - 1]!;
     this.timing = options.timing === undefined ? true : checkBoolean('options.timing', options.timing);
     this.recent = new RecentItems(options.reportItems === undefined ? 100 : checkInteger('options.reportItems', options.reportItems, 0));
     this.wire();
@@ -55,12 +75,12 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
 
   /** Starts every stage's workers; rejects with the first StageError. */
   async start(): Promise<void> {
-    await Promise.all(this.stages.map((s) => s.start()));
+    await Promise.all(this.links.map((s) => s.start()));
   }
 
   /** The summary so far: the Python original's figures plus percentiles and counts. */
   getLatencySummary(): LatencySummary {
-    return buildSummary(this.received, this.emitted, this.total, this.stages);
+    return buildSummary(this.received, this.emitted, this.total, this.stages, this.fusedGroups);
   }
 
   /**
@@ -69,13 +89,13 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
    */
   itemsInside(): number {
     let count = this.readableLength + this.writableLength - (this.waitingDrain === null ? 0 : 1);
-    for (const s of this.stages) count += s.itemsInside();
+    for (const s of this.links) count += s.itemsInside();
     return count;
   }
 
   /** The summary and the timing breakdown of the most recent items. */
   getReport(): PipelineReport {
-    return { summary: this.getLatencySummary(), recentItems: this.recent.breakdowns() };
+    return { summary: this.getLatencySummary(), fusedGroups: this.fusedGroups.map((g) => [...g]), recentItems: this.recent.breakdowns() };
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -96,15 +116,15 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.waitingDrain = null;
     // Stages are destroyed without the error: it is reported once, here.
-    const closing = this.stages.filter((s) => !s.closed).map((s) => new Promise((resolve) => s.once('close', resolve)));
-    for (const s of this.stages) s.destroy();
+    const closing = this.links.filter((s) => !s.closed).map((s) => new Promise((resolve) => s.once('close', resolve)));
+    for (const s of this.links) s.destroy();
     Promise.all(closing).then(() => callback(error), () => callback(error));
   }
 
   private wire(): void {
-    for (let i = 0; i + 1 < this.stages.length; i++) this.stages[i]!.pipe(this.stages[i + 1]!);
+    for (let i = 0; i + 1 < this.links.length; i++) this.links[i]!.pipe(this.links[i + 1]!);
     const onError = (error: Error): void => { this.destroy(error); };
-    for (const s of this.stages) s.on('error', onError);
+    for (const s of this.links) s.on('error', onError);
     this.head.on('drain', () => {
       const callback = this.waitingDrain;
       this.waitingDrain = null;

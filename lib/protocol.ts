@@ -6,16 +6,26 @@ export type StepSpec =
   | { kind: 'module'; url: string; exportName: string | undefined; name: string }
   | { kind: 'source'; source: string; name: string };
 
-/** Sent once to a fresh worker before any batch. */
-export interface WorkerInit {
-  steps: StepSpec[];
+/** One stage function as the worker runs it. */
+export interface WorkerStep {
+  spec: StepSpec;
   context: unknown;
+  /** The stage's onError is 'emit': in a fused chain, its errors travel on as items. */
+  emitErrors: boolean;
+}
+
+/**
+ * Sent once to a fresh worker before any batch. More than one step means a
+ * fused chain: every item runs through all of them in one call.
+ */
+export interface WorkerInit {
+  steps: WorkerStep[];
   /** Move owned binary data instead of copying it, and restore Buffers (see transfer.ts). */
   transfer: boolean;
 }
 
-/** What `init` answers: `undefined` when ready, else why it failed. */
-export type InitReply = undefined | { error: SerializedError };
+/** What `init` answers: `undefined` when ready, else why which step failed to load. */
+export type InitReply = undefined | { error: SerializedError; step: number };
 
 /** Outcome of one item, in `BatchReply.kinds`. */
 export const Outcome = {
@@ -27,6 +37,10 @@ export const Outcome = {
   Many: 2,
   /** The function threw: `values[i]` is a {@link SerializedError}. */
   Error: 3,
+  /** The item went through an error emitted upstream in a fused chain, untouched. */
+  PassThrough: 4,
+  /** A fused chain ran: the item's records are in `BatchReply.chain`. */
+  Chain: 6,
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -41,8 +55,38 @@ export interface BatchReply {
   times: Float64Array;
   /** Set when a source-text function hit a ReferenceError: the name it could not find. */
   closureVariable?: string;
-  /** Set on a salvaged reply: the items whose results could not be cloned. */
+  /** Set on a salvaged reply: the items (chain records, for a chain) whose results could not be cloned. */
   uncloneable?: number[];
+  /** Set for a fused chain: what happened to each item at each step. */
+  chain?: ChainTrace;
+}
+
+/**
+ * What a fused chain did, as records in depth-first order: each input's
+ * first step, then what its result did at the next step, and so on; a
+ * fan-out's outputs each take their turn. Intermediate results stay in the
+ * worker; only what leaves the chain, and what errors carry, comes back.
+ */
+export interface ChainTrace {
+  /** Records per input item. */
+  counts: Uint32Array;
+  /** Per record: the step index. */
+  steps: Uint8Array;
+  /** Per record: an Outcome. */
+  kinds: Uint8Array;
+  /** Per record: computation start and end, seconds since the epoch. */
+  times: Float64Array;
+  /**
+   * Per record: the value (last step's Value), the yielded values (last step's
+   * Many), the number yielded (an earlier step's Many), or a ChainError.
+   */
+  values: unknown[];
+}
+
+/** A step's error inside a chain, with the data it failed on (for onError handlers). */
+export interface ChainError {
+  error: SerializedError;
+  data: unknown;
 }
 
 /** An error flattened to plain data, keeping what structured clone would drop. */

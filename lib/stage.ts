@@ -3,17 +3,26 @@ import type { TransformCallback } from 'node:stream';
 import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import type { Executor, RunResult } from './executor.js';
-import { InlineExecutor } from './inline-executor.js';
-import { resolveStageOptions } from './stage-options.js';
+import { passThroughChain, replayChain } from './chain-replay.js';
+import type { ChainMember } from './chain-replay.js';
+import type { ChainError, ChainTrace } from './protocol.js';
 import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
+import { planStage } from './stage-plan.js';
+import type { FusedTarget, StagePlan } from './stage-plan.js';
 import { StageStats } from './stage-stats.js';
-import { resolveTarget } from './stage-target.js';
-import type { ModuleRef, ResolvedTarget } from './stage-target.js';
+import type { ModuleRef } from './stage-target.js';
 import { TaskState, createTask, dataOf } from './task.js';
 import type { Task } from './task.js';
 import { DetailedTiming } from './timing.js';
-import { BatchTimeout, WorkerPool } from './worker-pool.js';
+import { BatchTimeout } from './worker-pool.js';
 import { WorkerExit } from './worker-thread.js';
+
+/** Where one item's records start in a fused chain's reply. */
+interface ChainSlice {
+  trace: ChainTrace;
+  first: number;
+  uncloneable: ReadonlySet<number> | undefined;
+}
 
 /** A stage function: called with the item's data and `options.context`. */
 export type StageFunction<In = any, R = unknown> = (data: In, context: any) => R;
@@ -40,8 +49,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   readonly name: string;
   /** Counts, items held and (for timed items) where the time went. */
   readonly stats = new StageStats();
+  /** @internal What the stage runs and how: read by fusion. */
+  readonly plan: StagePlan;
   private readonly settings: ResolvedStageOptions;
   private readonly executor: Executor;
+  /** Set for a fused stage: the stages it runs, with their own counts. */
+  private readonly members: ChainMember[] | undefined;
   private pending: Task[] = [];
   /** Tasks in arrival order, until emitted (ordered stages only). */
   private readonly order: Task[] = [];
@@ -52,14 +65,15 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private waitingFlush: TransformCallback | null = null;
   declare readonly __types?: { in: In; out: Out };
 
-  constructor(target: StageFunction<In> | ModuleRef, options?: StageOptions) {
-    const settings = resolveStageOptions(options);
-    const resolved = resolveTarget(target, settings.name);
-    super({ objectMode: true, highWaterMark: settings.highWaterMark });
-    this.name = resolved.step.name;
-    this.settings = settings;
-    this.executor = createExecutor(resolved, settings);
-    if (settings.signal !== undefined) addAbortSignal(settings.signal, this);
+  constructor(target: StageFunction<In> | ModuleRef | FusedTarget, options?: StageOptions) {
+    const plan = planStage(target, options);
+    super({ objectMode: true, highWaterMark: plan.settings.highWaterMark });
+    this.name = plan.name;
+    this.plan = plan;
+    this.settings = plan.settings;
+    this.executor = plan.executor;
+    this.members = plan.members;
+    if (plan.settings.signal !== undefined) addAbortSignal(plan.settings.signal, this);
   }
 
   /**
@@ -70,6 +84,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   start(): Promise<void> {
     this.starting ??= this.executor.start().then(() => { this.ready = true; });
     return this.starting;
+  }
+
+  /** @internal Whether workers may exist: such a stage is not fused into another. */
+  get started(): boolean {
+    return this.starting !== undefined;
   }
 
   /**
@@ -161,25 +180,47 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private onReply(batch: Task[], reply: RunResult): void {
     if (this.destroyed) return;
     if (reply.closureVariable !== undefined) {
-      const at = reply.kinds.indexOf(TaskState.Error);
-      this.destroy(StageError.closureReference(this.name, reply.closureVariable, this.executor.causeOf(reply.values[at])));
+      this.destroy(this.closureError(reply, reply.closureVariable));
       return;
     }
+    const chain = reply.chain;
+    const uncloneable = chain !== undefined && reply.uncloneable !== undefined ? new Set(reply.uncloneable) : undefined;
+    let first = 0;
     for (let i = 0; i < batch.length; i++) {
       const task = batch[i]!;
       task.state = reply.kinds[i] as TaskState;
       task.value = reply.values[i];
       task.startedAt = reply.times[2 * i]!;
       task.endedAt = reply.times[2 * i + 1]!;
-      if (task.state === TaskState.Error) task.error = this.errorOf(task, reply, i);
+      if (task.state === TaskState.Chain) {
+        task.value = { trace: chain!, first, uncloneable } satisfies ChainSlice;
+        first += chain!.counts[i]!;
+      } else if (task.state === TaskState.Error) {
+        task.error = this.errorOf(task, reply, i);
+      }
     }
     this.settle(batch);
+  }
+
+  /** The StageError for a function sent as source that used a variable of its scope. */
+  private closureError(reply: RunResult, variable: string): StageError {
+    const { kinds, steps, values } = reply.chain ?? { kinds: reply.kinds, steps: undefined, values: reply.values };
+    for (let at = 0; at < kinds.length; at++) {
+      if (kinds[at] !== TaskState.Error) continue;
+      const stored = steps === undefined ? values[at] : (values[at] as ChainError).error;
+      const cause = this.executor.causeOf(stored);
+      if (!(cause instanceof Error) || !cause.message.startsWith(`${variable} is not defined`)) continue;
+      const name = steps === undefined ? this.name : this.members![steps[at]!]!.name;
+      return StageError.closureReference(name, variable, cause);
+    }
+    return StageError.closureReference(this.name, variable, undefined);
   }
 
   private errorOf(task: Task, reply: RunResult, i: number): StageError {
     const cause = this.executor.causeOf(task.value);
     if (reply.uncloneableInputs?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'input', cause);
-    if (reply.uncloneable?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'result', cause);
+    // A chain's `uncloneable` names records, handled by its replay.
+    if (reply.chain === undefined && reply.uncloneable?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'result', cause);
     return StageError.functionFailed(this.name, task.seq, cause);
   }
 
@@ -220,6 +261,8 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
       }
     }
     this.stats.retried += again.length;
+    // A fused chain runs again as a whole; its first member counts it.
+    if (this.members !== undefined) this.members[0]!.stats.retried += again.length;
     this.pending.unshift(...again);
     if (failed.length > 0) this.settle(failed);
     else this.dispatch();
@@ -241,6 +284,10 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   private finish(task: Task): void {
     this.stats.itemsHeld--;
+    if (task.state === TaskState.Chain) {
+      this.finishChain(task);
+      return;
+    }
     const timing = this.timingOf(task);
     switch (task.state) {
       case TaskState.Value:
@@ -254,13 +301,52 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
         this.pushMany(task, task.value as unknown[], timing);
         break;
       case TaskState.Error:
-        this.onItemError(task, timing);
+        // In a fused stage, a failure of the whole chain is its first member's.
+        if (this.members !== undefined) this.members[0]!.stats.received++;
+        this.onItemError(task, timing, this.members?.[0]!.stats ?? this.stats);
         break;
       case TaskState.PassThrough:
         this.stats.emitted++;
+        if (this.members !== undefined) passThroughChain(this.members);
         this.push(task.input);
         break;
     }
+  }
+
+  /** Replays a fused chain's records for one item and passes its outputs on. */
+  private finishChain(task: Task): void {
+    const { trace, first, uncloneable } = task.value as ChainSlice;
+    const outcome = replayChain(this.members!, {
+      trace,
+      first,
+      seq: task.seq,
+      enteredAt: task.enteredAt,
+      exitTime: task.enteredAt === 0 ? 0 : nowSeconds(),
+      uncloneable,
+      causeOf: (stored) => this.executor.causeOf(stored),
+    });
+    const outputs = outcome.outputs;
+    this.stats.emitted += outputs.length;
+    this.stats.fanOut += Math.max(0, outputs.length - 1);
+    if (outputs.length === 0 && outcome.fatal === undefined) this.stats.filtered++;
+    const item = task.item;
+    // Forks are taken from the item as it came in, before the first output
+    // writes its own timings into it.
+    const pristine = item !== undefined && outputs.length > 1 ? item.fork(item.data) : undefined;
+    for (let j = 0; j < outputs.length; j++) {
+      const { value, timings } = outputs[j]!;
+      if (item === undefined) {
+        this.push(value);
+        continue;
+      }
+      const out = j === 0 ? item : pristine!.fork(value);
+      out.data = value;
+      for (const [name, timing] of timings) out.stageTimings.set(name, timing);
+      const lastTiming = timings[timings.length - 1];
+      if (lastTiming !== undefined) out.queuedSince = lastTiming[1].queueExitTime;
+      this.push(out);
+    }
+    if (outcome.fatal !== undefined) this.destroy(outcome.fatal);
   }
 
   private pushMany(task: Task, values: unknown[], timing: DetailedTiming | undefined): void {
@@ -275,18 +361,18 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     for (let k = 0; k < values.length; k++) this.pushResult(task, values[k], timing, k > 0);
   }
 
-  private onItemError(task: Task, timing: DetailedTiming | undefined): void {
+  private onItemError(task: Task, timing: DetailedTiming | undefined, stats: StageStats): void {
     const error = task.error!;
     const policy = this.settings.onError;
     if (policy === 'fail') {
       this.destroy(error);
     } else if (policy === 'skip') {
-      this.stats.skipped++;
+      stats.skipped++;
     } else if (policy === 'emit') {
-      this.stats.failed++;
+      stats.failed++;
       this.pushResult(task, error, timing, false);
     } else if (typeof policy === 'function') {
-      this.stats.failed++;
+      stats.failed++;
       try {
         policy(error, task.data);
       } catch (thrown) {
@@ -295,7 +381,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     } else {
       // A dead-letter stream: it sees each failure once; its own backpressure
       // is its business, as the failures are few and already in memory.
-      this.stats.failed++;
+      stats.failed++;
       policy.write({ error, item: task.data });
     }
   }
@@ -329,26 +415,6 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     // Workers end with the stream, so a program exits without cleanup calls.
     this.executor.close().then(() => callback(), (error: unknown) => callback(error as Error));
   }
-}
-
-function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions): Executor {
-  const { step, fn, description } = target;
-  const { concurrency, context } = settings;
-  if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency });
-  if (fn !== undefined && /\{\s*\[native code\]\s*\}\s*$/.test(step.kind === 'source' ? step.source : '')) {
-    throw new TypeError(
-      `stage "${step.name}": a native or bound function has no source to send to a worker; ` +
-        'wrap it in a function of your own, use a module stage, or pass options.thread = false',
-    );
-  }
-  return new WorkerPool({
-    stage: step.name,
-    target: description,
-    init: { steps: [step], context, transfer: settings.transfer },
-    concurrency,
-    timeoutMs: settings.timeout,
-    resourceLimits: settings.resourceLimits,
-  });
 }
 
 /**

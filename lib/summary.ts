@@ -23,6 +23,8 @@ export interface StageStatistics extends StageCounts {
   p99Latency: number;
   /** Timed items the stage processed. */
   processedCount: number;
+  /** The stages it ran fused with (its own name included), or null when it ran alone. */
+  fusedWith: string[] | null;
   /** Mean computation time per item, seconds. */
   avgProcessingTime: number;
   timingBreakdown: StageTimingBreakdown;
@@ -52,6 +54,8 @@ export interface LatencySummary {
 /** `getReport()`: the summary, and the breakdowns of the most recent items (a bounded window). */
 export interface PipelineReport {
   summary: LatencySummary;
+  /** Stages that ran fused into one worker call, as groups of names. */
+  fusedGroups: string[][];
   recentItems: Array<{ seq: number } & TimingBreakdown>;
 }
 
@@ -60,12 +64,14 @@ export function buildSummary(
   emitted: number,
   total: LatencyStat,
   stages: ReadonlyArray<{ name: string; stats: StageStats }>,
+  fusedGroups: readonly string[][] = [],
 ): LatencySummary {
   const stageStatistics: Record<string, StageStatistics> = {};
   const counts = { received, emitted, filtered: 0, failed: 0, skipped: 0, retried: 0 };
   let computation = 0;
   for (const { name, stats } of stages) {
-    stageStatistics[name] = stageStatisticsOf(stats);
+    const group = fusedGroups.find((g) => g.includes(name));
+    stageStatistics[name] = { ...stageStatisticsOf(stats), fusedWith: group === undefined ? null : [...group] };
     computation += stats.computationTime;
     counts.filtered += stats.filtered;
     counts.failed += stats.failed;
@@ -87,7 +93,7 @@ export function buildSummary(
   };
 }
 
-function stageStatisticsOf(stats: StageStats): StageStatistics {
+function stageStatisticsOf(stats: StageStats): Omit<StageStatistics, 'fusedWith'> {
   const { latency } = stats;
   const n = latency.count;
   const avg = (sum: number): number => (n === 0 ? 0 : sum / n);

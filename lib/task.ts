@@ -10,6 +10,8 @@ export const TaskState = {
   /** An error emitted upstream (`onError: 'emit'`): passed on untouched, in place. */
   PassThrough: 4,
   Pending: 5,
+  /** A fused chain ran; `value` locates the item's records (see chain-replay.ts). */
+  Chain: 6,
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 

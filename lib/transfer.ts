@@ -7,6 +7,7 @@
 // Those are copied, as is everything else.
 
 import { Outcome } from './protocol.js';
+import type { BatchReply } from './protocol.js';
 
 function ownedBuffer(value: unknown): ArrayBuffer | undefined {
   if (!ArrayBuffer.isView(value)) return undefined;
@@ -35,12 +36,13 @@ export function transferablesOf(values: readonly unknown[]): ArrayBuffer[] {
   return [...found];
 }
 
-/** The ArrayBuffers to move with a reply's results. */
-export function replyTransferables(kinds: Uint8Array, values: readonly unknown[]): ArrayBuffer[] {
+/** The ArrayBuffers to move with a reply's results (a chain's records included). */
+export function replyTransferables(reply: BatchReply): ArrayBuffer[] {
+  const { kinds, values } = reply.chain ?? reply;
   const found = new Set<ArrayBuffer>();
   for (let i = 0; i < kinds.length; i++) {
     if (kinds[i] === Outcome.Value) collectOne(values[i], found);
-    else if (kinds[i] === Outcome.Many) for (const value of values[i] as unknown[]) collectOne(value, found);
+    else if (kinds[i] === Outcome.Many && Array.isArray(values[i])) for (const value of values[i] as unknown[]) collectOne(value, found);
   }
   return [...found];
 }
@@ -66,10 +68,11 @@ export function restoreBuffers(values: unknown[]): void {
   for (let i = 0; i < values.length; i++) values[i] = restoreOne(values[i]);
 }
 
-/** The same for a reply's results. */
-export function restoreReplyBuffers(kinds: Uint8Array, values: unknown[]): void {
+/** The same for a reply's results (a chain's records included), in place. */
+export function restoreReplyBuffers(reply: BatchReply): void {
+  const { kinds, values } = reply.chain ?? reply;
   for (let i = 0; i < kinds.length; i++) {
     if (kinds[i] === Outcome.Value) values[i] = restoreOne(values[i]);
-    else if (kinds[i] === Outcome.Many) restoreBuffers(values[i] as unknown[]);
+    else if (kinds[i] === Outcome.Many && Array.isArray(values[i])) restoreBuffers(values[i] as unknown[]);
   }
 }

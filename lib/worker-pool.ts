@@ -29,11 +29,12 @@ interface Slot {
 }
 
 export interface WorkerPoolOptions extends WorkerThreadOptions {
+  /** The stage's name (for a fused chain, its members' names joined by '+'). */
   stage: string;
   /** Per-item time limit in ms: batches of one, one in flight per worker. */
   timeoutMs: number | undefined;
-  /** What the stage runs, for LOAD_FAILED messages. */
-  target: string;
+  /** Name and target (for LOAD_FAILED messages) of each step in `init.steps`. */
+  steps: Array<{ name: string; target: string }>;
   init: WorkerInit;
   concurrency: number;
 }
@@ -116,7 +117,7 @@ export class WorkerPool implements Executor {
       const moving = this.options.init.transfer;
       const call = thread.run(batchId, inputs, moving ? transferablesOf(inputs) : undefined);
       const reply = await this.withinLimit(thread, call);
-      if (moving) restoreReplyBuffers(reply.kinds, reply.values);
+      if (moving) restoreReplyBuffers(reply);
       this.learn(reply.times);
       return reply;
     } catch (error) {
@@ -175,16 +176,19 @@ export class WorkerPool implements Executor {
   }
 
   private async spawn(): Promise<WorkerThread> {
-    const { stage, target, init, resourceLimits } = this.options;
+    const { stage, steps, init, resourceLimits } = this.options;
     let thread: WorkerThread;
     try {
       thread = await WorkerThread.spawn({ resourceLimits });
     } catch (error) {
       throw StageError.loadFailed(stage, 'a worker thread', error);
     }
-    const reply = await thread.init(init).catch((error: unknown) => ({ error: serializeError(error) }));
+    const reply = await thread.init(init).catch((error: unknown) => ({ error: serializeError(error), step: 0 }));
     if (reply !== undefined || this.closed) await thread.terminate();
-    if (reply !== undefined) throw StageError.loadFailed(stage, target, deserializeError(reply.error));
+    if (reply !== undefined) {
+      const failed = steps[reply.step] ?? { name: stage, target: 'its function' };
+      throw StageError.loadFailed(failed.name, failed.target, deserializeError(reply.error));
+    }
     return thread;
   }
 
@@ -216,7 +220,15 @@ function mergeReplies(
       merged.times[2 * at] = inner.times[2 * k]!;
       merged.times[2 * at + 1] = inner.times[2 * k + 1]!;
     });
-    if (inner.uncloneable !== undefined) merged.uncloneable = inner.uncloneable.map((k) => positions[k]!);
+    if (inner.chain !== undefined) {
+      // A chain's records stay as they are; failed inputs simply have none.
+      const counts = new Uint32Array(count);
+      positions.forEach((at, k) => { counts[at] = inner.chain!.counts[k]!; });
+      merged.chain = { ...inner.chain, counts };
+      if (inner.uncloneable !== undefined) merged.uncloneable = inner.uncloneable;
+    } else if (inner.uncloneable !== undefined) {
+      merged.uncloneable = inner.uncloneable.map((k) => positions[k]!);
+    }
     if (inner.uncloneableInputs !== undefined) merged.uncloneableInputs!.push(...inner.uncloneableInputs.map((k) => positions[k]!));
     if (inner.closureVariable !== undefined) merged.closureVariable = inner.closureVariable;
   }

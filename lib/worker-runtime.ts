@@ -3,6 +3,8 @@
 
 import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner } from './batch-runner.js';
+import { createChainRunner } from './chain-runner.js';
+import type { ChainStep } from './chain-runner.js';
 import { loadStep } from './load-step.js';
 import { Outcome } from './protocol.js';
 import type { BatchReply, InitReply, WorkerApi, WorkerInit } from './protocol.js';
@@ -23,21 +25,22 @@ export function createWorkerApi(send: SendReply): WorkerApi {
   const kept = new Map<number, BatchReply>();
 
   async function init(message: WorkerInit): Promise<InitReply> {
-    const step = message.steps[0];
-    if (step === undefined) return { error: serializeError(new Error('no stage step given')) };
-    try {
-      const fn = await loadStep(step);
-      transfer = message.transfer;
-      runBatch = createBatchRunner({
-        fn,
-        context: message.context,
-        fromSource: step.kind === 'source',
-        storeError: serializeError,
-      });
-      return undefined;
-    } catch (error) {
-      return { error: serializeError(error) };
+    if (message.steps.length === 0) return { error: serializeError(new Error('no stage step given')), step: 0 };
+    const loaded: ChainStep[] = [];
+    for (const [index, step] of message.steps.entries()) {
+      try {
+        loaded.push({ fn: await loadStep(step.spec), context: step.context, emitErrors: step.emitErrors, fromSource: step.spec.kind === 'source' });
+      } catch (error) {
+        return { error: serializeError(error), step: index };
+      }
     }
+    transfer = message.transfer;
+    // One step keeps the flat reply and its tight loop; more make a fused chain.
+    const only = loaded[0]!;
+    runBatch = loaded.length > 1
+      ? createChainRunner(loaded)
+      : createBatchRunner({ fn: only.fn, context: only.context, fromSource: only.fromSource, storeError: serializeError });
+    return undefined;
   }
 
   async function run(batchId: number, inputs: unknown[]): Promise<BatchReply> {
@@ -46,20 +49,21 @@ export function createWorkerApi(send: SendReply): WorkerApi {
     const reply = await runBatch(inputs);
     kept.set(batchId, reply);
     if (kept.size > KEPT_REPLIES) kept.delete(kept.keys().next().value as number);
-    return transfer ? send(reply, replyTransferables(reply.kinds, reply.values)) : reply;
+    return transfer ? send(reply, replyTransferables(reply)) : reply;
   }
 
   function salvage(batchId: number): BatchReply | undefined {
     const reply = kept.get(batchId);
     if (reply === undefined) return undefined;
+    const { kinds, values } = reply.chain ?? reply;
     const failed: number[] = [];
-    for (let i = 0; i < reply.kinds.length; i++) {
-      if (reply.kinds[i] === Outcome.Error || reply.kinds[i] === Outcome.Drop) continue;
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] !== Outcome.Value && kinds[i] !== Outcome.Many && kinds[i] !== Outcome.Error) continue;
       try {
-        structuredClone(reply.values[i]);
+        structuredClone(values[i]);
       } catch (error) {
-        reply.kinds[i] = Outcome.Error;
-        reply.values[i] = serializeError(error);
+        kinds[i] = Outcome.Error;
+        values[i] = reply.chain === undefined ? serializeError(error) : { error: serializeError(error), data: undefined };
         failed.push(i);
       }
     }

@@ -34,8 +34,8 @@ export class WorkerExit extends Error {
 }
 
 interface Threads {
-  spawn(worker: unknown, options?: { timeout?: number }): Promise<WorkerApi>;
-  Transfer(payload: unknown, transferables: ArrayBuffer[]): unknown;
+  spawn: (worker: unknown, options?: { timeout?: number }) => Promise<WorkerApi>;
+  Transfer: (payload: unknown, transferables: ArrayBuffer[]) => unknown;
 }
 let threadsPromise: Promise<Threads> | undefined;
 
@@ -55,7 +55,7 @@ async function importWithoutSignalHandlers(): Promise<Threads> {
       }
     }
   });
-  return { spawn: threads.spawn as Threads['spawn'], Transfer: threads.Transfer };
+  return { spawn: threads.spawn, Transfer: threads.Transfer };
 }
 
 /** The EventTarget-like face threads' `spawn` expects of a worker. */

@@ -24,4 +24,4 @@ function die(error: unknown): void {
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
 
-expose(createWorkerApi((reply, transfer) => Transfer(reply, transfer) as unknown as typeof reply));
+expose(createWorkerApi((reply, transfer) => Transfer(reply, transfer) as typeof reply));

@@ -1,0 +1,134 @@
+// The main side of a fused chain: replays what the worker recorded (see
+// ChainTrace) stage by stage, so that each member stage counts, times and
+// applies its error policy exactly as it would have run alone.
+
+import { StageError } from './errors.js';
+import { Outcome } from './protocol.js';
+import type { ChainError, ChainTrace, SerializedError } from './protocol.js';
+import type { ErrorPolicy } from './stage-options.js';
+import type { StageStats } from './stage-stats.js';
+import { DetailedTiming } from './timing.js';
+
+/** What the replay needs of each member stage. */
+export interface ChainMember {
+  readonly name: string;
+  readonly stats: StageStats;
+  readonly policy: ErrorPolicy;
+}
+
+/** One value leaving the chain, with the timings of the stages it went through. */
+export interface ChainOutput {
+  value: unknown;
+  timings: ReadonlyArray<readonly [string, DetailedTiming]>;
+}
+
+export interface ChainOutcome {
+  outputs: ChainOutput[];
+  /** Set when a member with `onError: 'fail'` failed: the stage must be destroyed with it. */
+  fatal: Error | undefined;
+}
+
+export interface ReplayInput {
+  trace: ChainTrace;
+  /** Index of this item's first record. */
+  first: number;
+  seq: number;
+  /** When the item joined the chain's queue; 0 when it is not timed. */
+  enteredAt: number;
+  /** When its outputs leave the chain. */
+  exitTime: number;
+  /** Records whose result could not be cloned back. */
+  uncloneable: ReadonlySet<number> | undefined;
+  causeOf: (stored: SerializedError) => unknown;
+}
+
+type Path = ReadonlyArray<readonly [string, DetailedTiming]>;
+
+export function replayChain(members: readonly ChainMember[], input: ReplayInput): ChainOutcome {
+  const { trace, seq, enteredAt, exitTime } = input;
+  const last = members.length - 1;
+  const outcome: ChainOutcome = { outputs: [], fatal: undefined };
+  let r = input.first;
+
+  function visit(k: number, enteredStep: number, path: Path): void {
+    const at = r++;
+    const member = members[k]!;
+    const stats = member.stats;
+    const kind = trace.kinds[at];
+    stats.received++;
+    let here = path;
+    if (enteredStep !== 0 && kind !== Outcome.PassThrough) {
+      const end = trace.times[2 * at + 1]!;
+      const timing = new DetailedTiming(enteredStep, trace.times[2 * at]!, end, k === last ? exitTime : end);
+      stats.record(timing);
+      here = [...path, [member.name, timing]];
+    }
+    const next = enteredStep === 0 ? 0 : trace.times[2 * at + 1]!;
+    if (kind === Outcome.Value) {
+      stats.emitted++;
+      if (k === last) outcome.outputs.push({ value: trace.values[at], timings: here });
+      else visit(k + 1, next, here);
+    } else if (kind === Outcome.Drop) {
+      stats.filtered++;
+    } else if (kind === Outcome.Many) {
+      const yielded = k === last ? (trace.values[at] as unknown[]) : undefined;
+      const count = yielded?.length ?? (trace.values[at] as number);
+      if (count === 0) stats.filtered++;
+      stats.emitted += count;
+      stats.fanOut += Math.max(0, count - 1);
+      for (let j = 0; j < count && outcome.fatal === undefined; j++) {
+        if (yielded !== undefined) outcome.outputs.push({ value: yielded[j], timings: here });
+        else visit(k + 1, next, here);
+      }
+    } else {
+      failed(k, at, here);
+    }
+  }
+
+  function failed(k: number, at: number, path: Path): void {
+    const member = members[k]!;
+    const { error: stored, data } = input.trace.values[at] as ChainError;
+    const cause = input.causeOf(stored);
+    const error = input.uncloneable?.has(at) === true
+      ? StageError.dataClone(member.name, seq, 'result', cause)
+      : StageError.functionFailed(member.name, seq, cause);
+    const policy = member.policy;
+    if (policy === 'fail') {
+      outcome.fatal = error;
+      return;
+    }
+    if (policy === 'skip') {
+      member.stats.skipped++;
+      return;
+    }
+    member.stats.failed++;
+    if (policy === 'emit') {
+      // Later members pass the error through untouched, as separate stages do.
+      for (let j = k + 1; j <= last; j++) {
+        r++;
+        members[j]!.stats.received++;
+        members[j]!.stats.emitted++;
+      }
+      outcome.outputs.push({ value: error, timings: path });
+    } else if (typeof policy === 'function') {
+      try {
+        policy(error, data);
+      } catch (thrown) {
+        outcome.fatal = thrown instanceof Error ? thrown : new Error(String(thrown));
+      }
+    } else {
+      policy.write({ error, item: data });
+    }
+  }
+
+  visit(0, enteredAt, []);
+  return outcome;
+}
+
+/** Counts an upstream error passing through every member untouched. */
+export function passThroughChain(members: readonly ChainMember[]): void {
+  for (const member of members) {
+    member.stats.received++;
+    member.stats.emitted++;
+  }
+}

@@ -1,0 +1,85 @@
+// What a Stage is made of, decided once in its constructor: its name, its
+// settings and where its function runs. A fused stage is planned from the
+// stages it runs as one chain.
+
+import type { Executor } from './executor.js';
+import { InlineExecutor } from './inline-executor.js';
+import type { ChainMember } from './chain-replay.js';
+import type { WorkerStep } from './protocol.js';
+import { resolveStageOptions } from './stage-options.js';
+import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
+import type { StageStats } from './stage-stats.js';
+import { resolveTarget } from './stage-target.js';
+import type { ResolvedTarget } from './stage-target.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** What fusion needs of a member stage. */
+export interface FusableStage {
+  readonly name: string;
+  readonly stats: StageStats;
+  readonly plan: StagePlan;
+}
+
+/** Stages to run as one chain in one worker call (see fusion.ts). */
+export class FusedTarget {
+  constructor(readonly members: readonly FusableStage[]) {}
+}
+
+export interface StagePlan {
+  name: string;
+  settings: ResolvedStageOptions;
+  target: ResolvedTarget | undefined;
+  executor: Executor;
+  /** For a fused stage: its members, which keep their own counts and policies. */
+  members: ChainMember[] | undefined;
+}
+
+export function planStage(target: unknown, options: StageOptions | undefined): StagePlan {
+  if (target instanceof FusedTarget) return planFused(target.members);
+  const settings = resolveStageOptions(options);
+  const resolved = resolveTarget(target, settings.name);
+  return { name: resolved.step.name, settings, target: resolved, executor: createExecutor(resolved, settings), members: undefined };
+}
+
+function workerStep(target: ResolvedTarget, settings: ResolvedStageOptions): WorkerStep {
+  return { spec: target.step, context: settings.context, emitErrors: settings.onError === 'emit' };
+}
+
+function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions): Executor {
+  const { step, fn, description } = target;
+  const { concurrency, context } = settings;
+  if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency });
+  if (fn !== undefined && step.kind === 'source' && /\{\s*\[native code\]\s*\}\s*$/.test(step.source)) {
+    throw new TypeError(
+      `stage "${step.name}": a native or bound function has no source to send to a worker; ` +
+        'wrap it in a function of your own, use a module stage, or pass options.thread = false',
+    );
+  }
+  return new WorkerPool({
+    stage: step.name,
+    steps: [{ name: step.name, target: description }],
+    init: { steps: [workerStep(target, settings)], transfer: settings.transfer },
+    concurrency,
+    timeoutMs: settings.timeout,
+    resourceLimits: settings.resourceLimits,
+  });
+}
+
+function planFused(members: readonly FusableStage[]): StagePlan {
+  const first = members[0]!;
+  const name = members.map((m) => m.name).join('+');
+  // The chain's own policy only meets failures of the whole chain (a dead
+  // worker, an input that cannot cross): those are the first member's.
+  const base = first.plan.settings;
+  const settings: ResolvedStageOptions = { ...base, name, context: undefined };
+  const executor = new WorkerPool({
+    stage: name,
+    steps: members.map((m) => ({ name: m.name, target: m.plan.target!.description })),
+    init: { steps: members.map((m) => workerStep(m.plan.target!, m.plan.settings)), transfer: base.transfer },
+    concurrency: base.concurrency,
+    timeoutMs: undefined,
+    resourceLimits: base.resourceLimits,
+  });
+  const chain = members.map((m) => ({ name: m.name, stats: m.stats, policy: m.plan.settings.onError }));
+  return { name, settings, target: undefined, executor, members: chain };
+}
