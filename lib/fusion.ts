@@ -11,7 +11,8 @@ import { FusedTarget } from './stage-plan.js';
 
 function fusable(stage: Stage): boolean {
   const { settings, members, target } = stage.plan;
-  return members === undefined && target !== undefined && settings.thread && settings.timeout === undefined &&
+  // A subclass (gulpStage) wraps its items in ways a chain would bypass.
+  return stage.constructor === Stage && members === undefined && target !== undefined && settings.thread && settings.timeout === undefined &&
     settings.signal === undefined && !stage.started && stage.listenerCount('data') === 0 && !stage.destroyed;
 }
 
