@@ -74,7 +74,10 @@ export function jsonLines(options?: JsonLinesOptions): JsonLinesStream {
   let invalidLines = 0;
   // stream-chain runs each line through every later step before lines()
   // yields the next one, so `lineNumber` is the failing line's own number.
-  const countLine = (line: string): string | typeof none => (++lineNumber, NOT_BLANK.test(line) ? line : none);
+  const countLine = (line: string): string | typeof none => {
+    lineNumber++;
+    return NOT_BLANK.test(line) ? line : none;
+  };
   const onBadLine = (error: Error): undefined => {
     if (policy === 'fail') throw new JsonLineError(lineNumber, error);
     invalidLines++;

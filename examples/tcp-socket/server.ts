@@ -1,0 +1,79 @@
+// A TCP server with one worker pipeline per connection: a client writes JSON
+// Lines, reads one result line per line, in order, and ends its side when
+// done; the server then ends its own. Lines are answered as they arrive, so
+// an interactive client sees each result without waiting for the end.
+// Run it: `npm run example:tcp` (see README.md in this folder).
+
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { stage } from 'async-task-pipeline';
+import type { Pipeline, Stage } from 'async-task-pipeline';
+import { errorLineOf } from '../http-server/error-line.js';
+import { runLines } from '../http-server/run-lines.js';
+
+export interface TcpServerOptions {
+  /** Makes the worker stages for one connection. @default analyse, then label (../http-server/stages.js) */
+  stages?: () => Stage[];
+  /** Worker threads of each default stage. @default 1 */
+  concurrency?: number;
+  /** Queue bound of every stream in a connection's pipeline, in items. @default 64 */
+  highWaterMark?: number;
+  /** Sees each connection's pipeline before data flows: for stats and tests. */
+  onPipeline?: (pipeline: Pipeline, socket: Socket) => void;
+}
+
+// The same worker stages as the HTTP example: only the transport differs.
+const STAGES = new URL('../http-server/stages.js', import.meta.url);
+
+function defaultStages(concurrency = 1): Stage[] {
+  return [
+    stage({ module: STAGES, export: 'analyse' }, { concurrency }),
+    stage({ module: STAGES, export: 'label' }, { concurrency }),
+  ];
+}
+
+/**
+ * A net.Server that gives each connection its own pipeline. A failure is
+ * sent as a last line, `{"error":{...}}`, after the results so far; then the
+ * server ends the connection.
+ */
+export function createTcpServer(options: TcpServerOptions = {}): Server {
+  const makeStages = options.stages ?? (() => defaultStages(options.concurrency));
+  const highWaterMark = options.highWaterMark ?? 64;
+  // Half-open: the client's end of input must not end our side before the
+  // last results are written.
+  return createServer({ allowHalfOpen: true }, (socket) => {
+    void serve(socket, makeStages(), highWaterMark, options.onPipeline);
+  });
+}
+
+async function serve(socket: Socket, stages: Stage[], highWaterMark: number, onPipeline: TcpServerOptions['onPipeline']): Promise<void> {
+  // A client that goes away must not leave workers running.
+  const gone = new AbortController();
+  socket.on('close', () => gone.abort());
+  socket.on('error', () => gone.abort());
+  try {
+    await runLines({
+      input: socket, output: socket, stages, highWaterMark, signal: gone.signal,
+      onPipeline: onPipeline && ((pipeline) => onPipeline(pipeline, socket)),
+    });
+    socket.end();
+  } catch (error) {
+    if (gone.signal.aborted) return;
+    socket.resume(); // drop what the client still sends
+    socket.end(JSON.stringify(errorLineOf(error)) + '\n');
+  }
+}
+
+/** Listens on 127.0.0.1, port `PORT` or any free one, and prints the address. */
+export async function main(): Promise<Server> {
+  const server = createTcpServer({ concurrency: Number(process.env.CONCURRENCY ?? 1) });
+  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+  console.log(`listening on tcp://127.0.0.1:${address.port} (write JSON Lines, end your side to finish; Ctrl-C stops)`);
+  return server;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
