@@ -3,7 +3,7 @@ import Vinyl from 'vinyl';
 import { StageError } from './errors.js';
 import { isWireResult } from './gulp/file-data.js';
 import type { WireFile, WireResult } from './gulp/file-data.js';
-import { workerEntryRef } from './gulp/module-url.js';
+import { describeTarget, workerEntryRef } from './gulp/module-url.js';
 import { GulpPluginError } from './gulp/plugin-error.js';
 import { Stage } from './stage.js';
 import type { StageOptions } from './stage-options.js';
@@ -43,6 +43,8 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
   /** Files inside the stage, by the id that travels with their data; ids equal the Stage's item seq. */
   private readonly files = new Map<number, Vinyl>();
   private nextId = 0;
+  /** For messages: "export "minify" of file:///…/minify.js". */
+  private readonly userTarget: string;
 
   constructor(ref: ModuleRef, options: GulpStageOptions = {}) {
     const { onError, ...rest } = options;
@@ -56,6 +58,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
       onError: onError === undefined || onError === 'fail' ? 'fail' : (error, data) => owner.stage!.onFileError(onError, error, data),
     });
     owner.stage = this;
+    this.userTarget = describeTarget(ref);
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback): void {
@@ -82,10 +85,9 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
 
   // Every error of the stream passes here (Stage's own and Writable's), so
   // each one leaves in gulp's shape, naming the file when one was at fault.
-  override destroy(error?: Error, callback?: (error?: Error | null) => void): this {
+  override destroy(error?: Error): this {
     const wrapped = error instanceof StageError && !(error instanceof GulpPluginError) ? this.pluginErrorOf(error) : error;
     this.files.clear();
-    if (callback !== undefined) return super.destroy(wrapped, callback);
     return super.destroy(wrapped);
   }
 
@@ -103,6 +105,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
   }
 
   private pluginErrorOf(error: StageError): GulpPluginError {
+    if (error.code === 'LOAD_FAILED') return GulpPluginError.ofLoadFailure(error, this.userTarget);
     const file = error.seq === undefined ? undefined : this.files.get(error.seq);
     return GulpPluginError.of(error, file?.path, file?.relative);
   }

@@ -19,3 +19,7 @@ export { jsonLines, JsonLineError } from './json-lines.js';
 export type { JsonLinesOptions, JsonLinesStream } from './json-lines.js';
 export { toJsonLines } from './to-json-lines.js';
 export type { ToJsonLinesOptions } from './to-json-lines.js';
+export { gulpStage, GulpStage } from './gulp-stage.js';
+export type { GulpStageOptions } from './gulp-stage.js';
+export { GulpPluginError } from './gulp/plugin-error.js';
+export type { GulpFileData, GulpFileFunction, GulpFileResult } from './gulp/file-data.js';

@@ -28,3 +28,9 @@ function toFileUrl(module: unknown): string {
   if (path.startsWith('file:')) return new URL(path).href;
   return pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
 }
+
+/** For messages: `export "minify" of file:///…/minify.js`. */
+export function describeTarget(ref: ModuleRef): string {
+  const which = ref.export === undefined ? 'the default export' : `export "${ref.export}"`;
+  return `${which} of ${toFileUrl(ref.module)}`;
+}

@@ -4,7 +4,7 @@
 // (StageError, with its code, stage, seq and cause) and add those fields, so
 // code that handles StageErrors and gulp's reporter both understand it.
 
-import { StageError } from '../errors.js';
+import { StageError, describe } from '../errors.js';
 import type { StageErrorInit } from '../errors.js';
 
 /** The plugin name gulpStage errors carry, as gulp plugins name their package. */
@@ -31,6 +31,14 @@ export class GulpPluginError extends StageError {
   static of(error: StageError, fileName: string | undefined, relative: string | undefined): GulpPluginError {
     const message = relative === undefined ? error.message : `${relative}: ${error.message}`;
     return new GulpPluginError(message, { code: error.code, stage: error.stage, seq: error.seq, cause: error.cause, fileName });
+  }
+
+  /** The user's module did not load: says which module, not our worker entry that imports it. */
+  static ofLoadFailure(error: StageError, target: string): GulpPluginError {
+    return new GulpPluginError(
+      `gulpStage "${error.stage}" could not load ${target}: ${describe(error.cause)}`,
+      { code: error.code, stage: error.stage, cause: error.cause },
+    );
   }
 
   /** A file whose contents are a stream: the worker needs the bytes. */
