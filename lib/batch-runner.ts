@@ -89,7 +89,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 // Only real generators fan out: an array or a Map returned by a stage is one
 // value, as it would be from any function.
-function isGenerator(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {
+export function isGenerator(value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> {
   if (value === null || typeof value !== 'object') return false;
   const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
   return tag === 'Generator' || tag === 'AsyncGenerator';

@@ -7,7 +7,7 @@ import { nowSeconds } from './clock.js';
 import { missingVariable } from './function-source.js';
 import { Outcome } from './protocol.js';
 import type { BatchReply, ChainError } from './protocol.js';
-import { resultOf } from './batch-runner.js';
+import { isGenerator, resultOf } from './batch-runner.js';
 import type { StageFn } from './batch-runner.js';
 import { serializeError } from './serialized-error.js';
 
@@ -37,22 +37,56 @@ class Records {
   }
 }
 
+const DROP = { kind: Outcome.Drop, value: undefined };
+
+function isPlain(result: unknown): boolean {
+  if (result === null || typeof result !== 'object') return true;
+  return typeof (result as { then?: unknown }).then !== 'function' && !isGenerator(result);
+}
+
+function plainOutcome(result: unknown): { kind: number; value: unknown } {
+  return result === null || result === undefined ? DROP : { kind: Outcome.Value, value: result };
+}
+
+/** A name a source function could not find, if any; a promise only when a step was async. */
+type Visit = string | undefined | Promise<string | undefined>;
+
+function isPromise(value: Visit): value is Promise<string | undefined> {
+  return typeof value === 'object';
+}
+
 export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown[]) => Promise<BatchReply> {
   const last = steps.length - 1;
 
-  async function visit(records: Records, k: number, data: unknown): Promise<string | undefined> {
+  // Runs step k on one value and the rest of the chain on what it gives,
+  // synchronously as long as every step is: an await per step would cost
+  // more than light work itself.
+  function visit(records: Records, k: number, data: unknown): Visit {
     const step = steps[k]!;
     const start = nowSeconds();
-    let outcome: { kind: number; value: unknown };
+    let result: unknown;
     try {
-      outcome = await resultOf(step.fn(data, step.context));
+      result = step.fn(data, step.context);
     } catch (error) {
-      const failure: ChainError = { error: serializeError(error), data };
-      records.add(k, Outcome.Error, start, nowSeconds(), failure);
-      // An emitted error travels on as the item; later steps pass it through.
-      if (step.emitErrors) for (let j = k + 1; j <= last; j++) records.add(j, Outcome.PassThrough, 0, 0, undefined);
-      return step.fromSource ? missingVariable(error) : undefined;
+      return failed(records, k, start, error, data);
     }
+    if (isPlain(result)) return after(records, k, start, plainOutcome(result));
+    return resultOf(result).then(
+      (outcome) => after(records, k, start, outcome),
+      (error: unknown) => failed(records, k, start, error, data),
+    );
+  }
+
+  function failed(records: Records, k: number, start: number, error: unknown, data: unknown): string | undefined {
+    const step = steps[k]!;
+    const failure: ChainError = { error: serializeError(error), data };
+    records.add(k, Outcome.Error, start, nowSeconds(), failure);
+    // An emitted error travels on as the item; later steps pass it through.
+    if (step.emitErrors) for (let j = k + 1; j <= last; j++) records.add(j, Outcome.PassThrough, 0, 0, undefined);
+    return step.fromSource ? missingVariable(error) : undefined;
+  }
+
+  function after(records: Records, k: number, start: number, outcome: { kind: number; value: unknown }): Visit {
     const end = nowSeconds();
     const { kind, value } = outcome;
     if (kind === Outcome.Drop || k === last) {
@@ -65,8 +99,16 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     }
     const yielded = value as unknown[];
     records.add(k, kind, start, end, yielded.length);
-    let closure: string | undefined;
-    for (const each of yielded) closure = (await visit(records, k + 1, each)) ?? closure;
+    return visitEach(records, k + 1, yielded, 0, undefined);
+  }
+
+  // The outputs of a fan-out, one after another: records stay depth-first.
+  function visitEach(records: Records, k: number, values: unknown[], from: number, closure: string | undefined): Visit {
+    for (let j = from; j < values.length; j++) {
+      const visited = visit(records, k, values[j]);
+      if (isPromise(visited)) return visited.then((found) => visitEach(records, k, values, j + 1, found ?? closure));
+      closure = visited ?? closure;
+    }
     return closure;
   }
 
@@ -78,7 +120,8 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     let closureVariable: string | undefined;
     for (let i = 0; i < count; i++) {
       const first = records.length;
-      closureVariable = (await visit(records, 0, inputs[i])) ?? closureVariable;
+      const visited = visit(records, 0, inputs[i]);
+      closureVariable = (isPromise(visited) ? await visited : visited) ?? closureVariable;
       counts[i] = records.length - first;
       // The plain reply's times span the chain, for batch sizing.
       spans[2 * i] = records.times[2 * first]!;
