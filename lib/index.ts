@@ -1,9 +1,9 @@
 export { stage, Stage } from './stage.js';
-export type { StageFunction, StageOutput } from './stage.js';
+export type { ModuleStage, StageFunction, StageOutput } from './stage.js';
 export type { StageOptions, ErrorPolicy } from './stage-options.js';
 export type { ModuleRef } from './stage-target.js';
 export { createPipeline, Pipeline } from './pipeline.js';
-export type { PipelineOptions } from './pipeline.js';
+export type { PipelineOptions, StageInput, StageOutputOf } from './pipeline.js';
 export { AsyncTaskPipeline } from './async-task-pipeline.js';
 export type { AsyncTaskPipelineOptions, StopOptions, StopResult } from './async-task-pipeline.js';
 export { PipelineItem } from './pipeline-item.js';

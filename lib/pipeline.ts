@@ -174,6 +174,17 @@ function checkStages(stages: readonly Stage[]): readonly Stage[] {
  * console.log(p.getLatencySummary().avgTotalLatency);
  * ```
  */
-export function createPipeline<In = unknown, Out = unknown>(stages: readonly Stage[], options?: PipelineOptions): Pipeline<In, Out> {
-  return new Pipeline<In, Out>(stages, options);
+export function createPipeline<const S extends readonly [Stage<any, any>, ...Array<Stage<any, any>>]>(
+  stages: S,
+  options?: PipelineOptions,
+): Pipeline<StageInput<S[0]>, StageOutputOf<LastOf<S>>>;
+export function createPipeline<In = unknown, Out = unknown>(stages: readonly Stage[], options?: PipelineOptions): Pipeline<In, Out>;
+export function createPipeline(stages: readonly Stage[], options?: PipelineOptions): Pipeline {
+  return new Pipeline(stages, options);
 }
+
+/** The item type a stage takes. */
+export type StageInput<S> = S extends Stage<infer In, any> ? In : never;
+/** The item type a stage gives. */
+export type StageOutputOf<S> = S extends Stage<any, infer Out> ? Out : never;
+type LastOf<S extends readonly unknown[]> = S extends readonly [...unknown[], infer L] ? L : S[number];

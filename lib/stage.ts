@@ -27,6 +27,16 @@ interface ChainSlice {
 /** A stage function: called with the item's data and `options.context`. */
 export type StageFunction<In = any, R = unknown> = (data: In, context: any) => R;
 
+/**
+ * The stage a module reference makes: typed by the function it runs,
+ * `stage<typeof import('./score.js').score>({ module: './score.js', export: 'score' })`,
+ * or by its item types, `stage<In, Out>({ module })`. (Items are never
+ * functions, which cannot cross threads, so the two cannot be confused.)
+ */
+export type ModuleStage<A, Out> = [A] extends [(...args: any[]) => any]
+  ? Stage<Parameters<A>[0], StageOutput<ReturnType<A>>>
+  : Stage<A, Out>;
+
 /** What a stage function's return type makes downstream: promises awaited, generators fanned out, null dropped. */
 export type StageOutput<R> =
   Awaited<R> extends infer A
@@ -429,7 +439,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
  * ```
  */
 export function stage<In = any, R = unknown>(fn: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
-export function stage<In = unknown, Out = unknown>(ref: ModuleRef, options?: StageOptions): Stage<In, Out>;
+export function stage<A = unknown, Out = unknown>(ref: ModuleRef, options?: StageOptions): ModuleStage<A, Out>;
 export function stage(target: StageFunction | ModuleRef, options?: StageOptions): Stage {
   return new Stage(target, options);
 }

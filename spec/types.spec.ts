@@ -53,9 +53,18 @@ function typeLevelChecks(): void {
   const untyped = stage({ module: './score.js' });
   assertType<Equal<typeof untyped, Stage<unknown, unknown>>>();
 
+  // A module stage typed by the function it runs.
+  type Scorer = (item: { id: number }) => Promise<string | null>;
+  const typedModule = stage<Scorer>({ module: './score.js', export: 'score' });
+  assertType<Equal<typeof typedModule, Stage<{ id: number }, string>>>();
+
   // createPipeline carries the types it is given.
   const pipe = createPipeline<number, number>([doubled, positives]);
   assertType<Equal<typeof pipe, Pipeline<number, number>>>();
+
+  // createPipeline infers: the first stage's input in, the last stage's output out.
+  const inferred = createPipeline([stage((s: string) => s.length), stage((n: number) => n > 2 ? [n] : null)]);
+  assertType<Equal<typeof inferred, Pipeline<string, number[]>>>();
 
   // gulpStage is a Stage of Vinyl files.
   const minify = gulpStage({ module: './minify.js', export: 'minify' }, { concurrency: 2 });
@@ -89,7 +98,7 @@ function typeLevelChecks(): void {
   // @ts-expect-error gulpStage has no 'emit' policy: a StageError is not a Vinyl file
   gulpStage({ module: './minify.js' }, { onError: 'emit' });
 
-  void [lengths, words, slowWords, named, fromModule, untyped, pipe, wrongOutput, wrongInput, asStage];
+  void [lengths, words, slowWords, named, fromModule, untyped, typedModule, pipe, inferred, wrongOutput, wrongInput, asStage];
 }
 
 describe('types', () => {
