@@ -50,7 +50,8 @@ function moduleTarget(ref: ModuleRef, name: string | undefined): ResolvedTarget 
   };
 }
 
-function toFileUrl(module: string | URL): string {
+/** A module given as a path (relative to the working directory), an absolute path or a file URL, as a file URL. */
+export function toFileUrl(module: unknown): string {
   if (module instanceof URL) {
     if (module.protocol !== 'file:') throw new TypeError(`target.module must be a file URL, got ${module.href}`);
     return module.href;
