@@ -2,11 +2,13 @@
 // ChainTrace) stage by stage, so that each member stage counts, times and
 // applies its error policy exactly as it would have run alone.
 
+import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import { Outcome } from './protocol.js';
 import type { ChainError, ChainTrace, SerializedError } from './protocol.js';
 import type { ErrorPolicy } from './stage-options.js';
 import type { StageStats } from './stage-stats.js';
+import type { Task } from './task.js';
 import { DetailedTiming } from './timing.js';
 
 /** What the replay needs of each member stage. */
@@ -131,4 +133,39 @@ export function passThroughChain(members: readonly ChainMember[]): void {
     member.stats.received++;
     member.stats.emitted++;
   }
+}
+
+/** Where one item's records start in a fused chain's reply. */
+export interface ChainSlice {
+  trace: ChainTrace;
+  first: number;
+  uncloneable: ReadonlySet<number> | undefined;
+}
+
+/**
+ * Replays one item of a fused chain and makes the chunks to pass on: plain
+ * values, or envelopes with each member's timing when the item came in one.
+ */
+export function chainOutputs(
+  task: Task,
+  members: readonly ChainMember[],
+  causeOf: (stored: SerializedError) => unknown,
+): { chunks: unknown[]; fatal: Error | undefined } {
+  const { trace, first, uncloneable } = task.value as ChainSlice;
+  const exitTime = task.enteredAt === 0 ? 0 : nowSeconds();
+  const { outputs, fatal } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, uncloneable, causeOf });
+  const item = task.item;
+  if (item === undefined) return { chunks: outputs.map((out) => out.value), fatal };
+  // Forks are taken from the item as it came in, before the first output
+  // writes its own timings into it.
+  const pristine = outputs.length > 1 ? item.fork(item.data) : undefined;
+  const chunks = outputs.map(({ value, timings }, j) => {
+    const out = j === 0 ? item : pristine!.fork(value);
+    out.data = value;
+    for (const [name, timing] of timings) out.stageTimings.set(name, timing);
+    const lastTiming = timings[timings.length - 1];
+    if (lastTiming !== undefined) out.queuedSince = lastTiming[1].queueExitTime;
+    return out;
+  });
+  return { chunks, fatal };
 }

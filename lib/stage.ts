@@ -3,9 +3,9 @@ import type { TransformCallback } from 'node:stream';
 import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import type { Executor, RunResult } from './executor.js';
-import { passThroughChain, replayChain } from './chain-replay.js';
+import { applyReply } from './reply.js';
+import { chainOutputs, passThroughChain } from './chain-replay.js';
 import type { ChainMember } from './chain-replay.js';
-import type { ChainError, ChainTrace } from './protocol.js';
 import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
 import { planStage } from './stage-plan.js';
 import type { FusedTarget, StagePlan } from './stage-plan.js';
@@ -16,13 +16,6 @@ import type { Task } from './task.js';
 import { DetailedTiming } from './timing.js';
 import { BatchTimeout } from './worker-pool.js';
 import { WorkerExit } from './worker-thread.js';
-
-/** Where one item's records start in a fused chain's reply. */
-interface ChainSlice {
-  trace: ChainTrace;
-  first: number;
-  uncloneable: ReadonlySet<number> | undefined;
-}
 
 /** A stage function: called with the item's data and `options.context`. */
 export type StageFunction<In = any, R = unknown> = (data: In, context: any) => R;
@@ -189,49 +182,10 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   private onReply(batch: Task[], reply: RunResult): void {
     if (this.destroyed) return;
-    if (reply.closureVariable !== undefined) {
-      this.destroy(this.closureError(reply, reply.closureVariable));
-      return;
-    }
-    const chain = reply.chain;
-    const uncloneable = chain !== undefined && reply.uncloneable !== undefined ? new Set(reply.uncloneable) : undefined;
-    let first = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const task = batch[i]!;
-      task.state = reply.kinds[i] as TaskState;
-      task.value = reply.values[i];
-      task.startedAt = reply.times[2 * i]!;
-      task.endedAt = reply.times[2 * i + 1]!;
-      if (task.state === TaskState.Chain) {
-        task.value = { trace: chain!, first, uncloneable } satisfies ChainSlice;
-        first += chain!.counts[i]!;
-      } else if (task.state === TaskState.Error) {
-        task.error = this.errorOf(task, reply, i);
-      }
-    }
-    this.settle(batch);
-  }
-
-  /** The StageError for a function sent as source that used a variable of its scope. */
-  private closureError(reply: RunResult, variable: string): StageError {
-    const { kinds, steps, values } = reply.chain ?? { kinds: reply.kinds, steps: undefined, values: reply.values };
-    for (let at = 0; at < kinds.length; at++) {
-      if (kinds[at] !== TaskState.Error) continue;
-      const stored = steps === undefined ? values[at] : (values[at] as ChainError).error;
-      const cause = this.executor.causeOf(stored);
-      if (!(cause instanceof Error) || !cause.message.startsWith(`${variable} is not defined`)) continue;
-      const name = steps === undefined ? this.name : this.members![steps[at]!]!.name;
-      return StageError.closureReference(name, variable, cause);
-    }
-    return StageError.closureReference(this.name, variable, undefined);
-  }
-
-  private errorOf(task: Task, reply: RunResult, i: number): StageError {
-    const cause = this.executor.causeOf(task.value);
-    if (reply.uncloneableInputs?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'input', cause);
-    // A chain's `uncloneable` names records, handled by its replay.
-    if (reply.chain === undefined && reply.uncloneable?.includes(i) === true) return StageError.dataClone(this.name, task.seq, 'result', cause);
-    return StageError.functionFailed(this.name, task.seq, cause);
+    const memberNames = this.members?.map((m) => m.name);
+    const fatal = applyReply(batch, reply, { name: this.name, memberNames, causeOf: (stored) => this.executor.causeOf(stored) });
+    if (fatal !== undefined) this.destroy(fatal);
+    else this.settle(batch);
   }
 
   private onBatchError(batch: Task[], error: unknown): void {
@@ -325,38 +279,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
-    const { trace, first, uncloneable } = task.value as ChainSlice;
-    const outcome = replayChain(this.members!, {
-      trace,
-      first,
-      seq: task.seq,
-      enteredAt: task.enteredAt,
-      exitTime: task.enteredAt === 0 ? 0 : nowSeconds(),
-      uncloneable,
-      causeOf: (stored) => this.executor.causeOf(stored),
-    });
-    const outputs = outcome.outputs;
-    this.stats.emitted += outputs.length;
-    this.stats.fanOut += Math.max(0, outputs.length - 1);
-    if (outputs.length === 0 && outcome.fatal === undefined) this.stats.filtered++;
-    const item = task.item;
-    // Forks are taken from the item as it came in, before the first output
-    // writes its own timings into it.
-    const pristine = item !== undefined && outputs.length > 1 ? item.fork(item.data) : undefined;
-    for (let j = 0; j < outputs.length; j++) {
-      const { value, timings } = outputs[j]!;
-      if (item === undefined) {
-        this.push(value);
-        continue;
-      }
-      const out = j === 0 ? item : pristine!.fork(value);
-      out.data = value;
-      for (const [name, timing] of timings) out.stageTimings.set(name, timing);
-      const lastTiming = timings[timings.length - 1];
-      if (lastTiming !== undefined) out.queuedSince = lastTiming[1].queueExitTime;
-      this.push(out);
-    }
-    if (outcome.fatal !== undefined) this.destroy(outcome.fatal);
+    const { chunks, fatal } = chainOutputs(task, this.members!, (stored) => this.executor.causeOf(stored));
+    this.stats.emitted += chunks.length;
+    this.stats.fanOut += Math.max(0, chunks.length - 1);
+    if (chunks.length === 0 && fatal === undefined) this.stats.filtered++;
+    for (const chunk of chunks) this.push(chunk);
+    if (fatal !== undefined) this.destroy(fatal);
   }
 
   private pushMany(task: Task, values: unknown[], timing: DetailedTiming | undefined): void {
