@@ -104,6 +104,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     return this.stats.itemsHeld + buffered + this.readableLength;
   }
 
+  // No _writev: writes are acknowledged at once while fewer than
+  // highWaterMark items are held, so the Writable rarely buffers more than one
+  // chunk; batches form in `pending` while the workers are busy instead. A
+  // _writev would hand over up to another highWaterMark chunks at once and
+  // break the held-items bound.
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.ready) {
       this.accept(chunk, callback);
