@@ -1,6 +1,8 @@
 // Message shapes shared by the main side and the worker entry. Both sides
 // import this file and nothing else of each other.
 
+import type { MessagePort } from 'node:worker_threads';
+
 /** How the worker finds the function of one step. */
 export type StepSpec =
   | { kind: 'module'; url: string; exportName: string | undefined; name: string }
@@ -55,7 +57,7 @@ export interface BatchReply {
   times: Float64Array;
   /** Set when a source-text function hit a ReferenceError: the name it could not find. */
   closureVariable?: string;
-  /** Set on a salvaged reply: the items (chain records, for a chain) whose results could not be cloned. */
+  /** Items (records, for a chain) whose results could not be cloned back: they are errors now. */
   uncloneable?: number[];
   /** Set for a fused chain: what happened to each item at each step. */
   chain?: ChainTrace;
@@ -99,14 +101,22 @@ export interface SerializedError {
   thrown?: unknown;
 }
 
-/** Methods the worker entry exposes through threads.js. */
+/**
+ * Methods the worker entry exposes through threads.js: only `init`, which
+ * also hands the worker the port that batches travel on (see worker-thread.ts).
+ */
 export interface WorkerApi {
-  init(init: WorkerInit): Promise<InitReply>;
-  /** Answers a BatchReply, wrapped for transfer when the stage moves binary data. */
-  run(batchId: number, inputs: unknown[]): Promise<BatchReply>;
-  /** Re-sends a batch whose reply failed to clone, with the uncloneable results as errors. */
-  salvage(batchId: number): BatchReply | undefined;
+  init(init: WorkerInit, batches: MessagePort): Promise<InitReply>;
 }
+
+/** A batch sent to the worker on its batch port. */
+export interface BatchRequest {
+  id: number;
+  inputs: unknown[];
+}
+
+/** The worker's answer on the batch port: the reply, or why the batch could not run at all. */
+export type BatchAnswer = { id: number; reply: BatchReply } | { id: number; error: SerializedError };
 
 /** Posted by the worker on its own port just before it exits on a fatal error. */
 export const FATAL_MESSAGE = '@@async-task-pipeline/fatal';

@@ -5,13 +5,11 @@
 declare module 'threads' {
   /** Waits for the worker's init message and returns a proxy of its exposed methods. */
   export function spawn<T = unknown>(worker: unknown, options?: { timeout?: number }): Promise<T>;
-  /** Marks a call argument whose listed buffers are moved, not copied. */
-  export function Transfer(payload: unknown, transferables: ArrayBuffer[]): unknown;
+  /** Marks a call argument whose listed transferables are moved, not copied. */
+  export function Transfer(payload: unknown, transferables: Array<ArrayBuffer | import('node:worker_threads').MessagePort>): unknown;
 }
 
 declare module 'threads/worker' {
   /** Exposes an object of methods to the thread that spawned this worker. */
   export function expose(api: object): void;
-  /** Marks a return value whose listed buffers are moved, not copied. */
-  export function Transfer(payload: unknown, transferables: ArrayBuffer[]): unknown;
 }

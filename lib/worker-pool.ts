@@ -49,7 +49,6 @@ export class BatchTimeout extends Error {
 
 export class WorkerPool implements Executor {
   private readonly slots: Slot[];
-  private nextBatchId = 1;
   private secondsPerItem = 0;
   private closed = false;
   private readonly maxInFlight: number;
@@ -112,19 +111,19 @@ export class WorkerPool implements Executor {
 
   private async runOn(slot: Slot, inputs: unknown[]): Promise<RunResult> {
     const thread = await this.threadOf(slot);
-    const batchId = this.nextBatchId++;
     try {
       const moving = this.options.init.transfer;
-      const call = thread.run(batchId, inputs, moving ? transferablesOf(inputs) : undefined);
+      const call = thread.run(inputs, moving ? transferablesOf(inputs) : undefined);
       const reply = await this.withinLimit(thread, call);
       if (moving) restoreReplyBuffers(reply);
       this.learn(reply.times);
       return reply;
     } catch (error) {
+      // An input that cannot be cloned fails at once, before anything is sent.
+      // (A result that cannot be cloned is the worker's to sort out: see
+      // worker-runtime.ts.)
       if (!isDataCloneError(error)) throw error;
-      // Either the reply failed to clone (the worker still has it) or the
-      // inputs did (the worker never saw the batch).
-      return (await thread.salvage(batchId)) ?? (await this.runCloneable(slot, inputs, error));
+      return this.runCloneable(slot, inputs, error);
     }
   }
 

@@ -1,30 +1,19 @@
-// The work done inside a worker thread: load the stage function once, then run
-// batches of items through it. Knows nothing of threads.js (see worker.ts).
+// The work done inside a worker thread: load the stage functions once, then
+// answer batches on the batch port. Knows nothing of threads.js (see worker.ts).
 
+import type { MessagePort } from 'node:worker_threads';
 import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner } from './batch-runner.js';
 import { createChainRunner } from './chain-runner.js';
 import type { ChainStep } from './chain-runner.js';
 import { loadStep } from './load-step.js';
 import { Outcome } from './protocol.js';
-import type { BatchReply, InitReply, WorkerApi, WorkerInit } from './protocol.js';
+import type { BatchAnswer, BatchReply, BatchRequest, InitReply, WorkerApi, WorkerInit } from './protocol.js';
 import { serializeError } from './serialized-error.js';
 import { replyTransferables, restoreBuffers } from './transfer.js';
 
-// A reply whose results fail to clone is lost in transit; the main side then
-// asks for it again (`salvage`) before it sends this worker anything else. At
-// most two batches are in flight per worker, so its last three replies cover it.
-const KEPT_REPLIES = 3;
-
-/** How a reply leaves the worker: as is, or with a list of buffers to move. */
-export type SendReply = (reply: BatchReply, transfer: ArrayBuffer[]) => BatchReply;
-
-export function createWorkerApi(send: SendReply): WorkerApi {
-  let runBatch: BatchRunner | undefined;
-  let transfer = false;
-  const kept = new Map<number, BatchReply>();
-
-  async function init(message: WorkerInit): Promise<InitReply> {
+export function createWorkerApi(): WorkerApi {
+  async function init(message: WorkerInit, batches: MessagePort): Promise<InitReply> {
     if (message.steps.length === 0) return { error: serializeError(new Error('no stage step given')), step: 0 };
     const loaded: ChainStep[] = [];
     for (const [index, step] of message.steps.entries()) {
@@ -34,42 +23,52 @@ export function createWorkerApi(send: SendReply): WorkerApi {
         return { error: serializeError(error), step: index };
       }
     }
-    transfer = message.transfer;
     // One step keeps the flat reply and its tight loop; more make a fused chain.
     const only = loaded[0]!;
-    runBatch = loaded.length > 1
+    const runBatch = loaded.length > 1
       ? createChainRunner(loaded)
       : createBatchRunner({ fn: only.fn, context: only.context, fromSource: only.fromSource, storeError: serializeError });
+    serveBatches(batches, runBatch, message.transfer);
     return undefined;
   }
 
-  async function run(batchId: number, inputs: unknown[]): Promise<BatchReply> {
-    if (runBatch === undefined) throw new Error('worker used before init');
+  return { init };
+}
+
+function serveBatches(port: MessagePort, runBatch: BatchRunner, transfer: boolean): void {
+  port.on('message', ({ id, inputs }: BatchRequest) => {
     if (transfer) restoreBuffers(inputs);
-    const reply = await runBatch(inputs);
-    kept.set(batchId, reply);
-    if (kept.size > KEPT_REPLIES) kept.delete(kept.keys().next().value as number);
-    return transfer ? send(reply, replyTransferables(reply)) : reply;
-  }
+    runBatch(inputs).then(
+      (reply) => answer(port, id, reply, transfer),
+      (error: unknown) => port.postMessage({ id, error: serializeError(error) } satisfies BatchAnswer),
+    );
+  });
+}
 
-  function salvage(batchId: number): BatchReply | undefined {
-    const reply = kept.get(batchId);
-    if (reply === undefined) return undefined;
-    const { kinds, values } = reply.chain ?? reply;
-    const failed: number[] = [];
-    for (let i = 0; i < kinds.length; i++) {
-      if (kinds[i] !== Outcome.Value && kinds[i] !== Outcome.Many && kinds[i] !== Outcome.Error) continue;
-      try {
-        structuredClone(values[i]);
-      } catch (error) {
-        kinds[i] = Outcome.Error;
-        values[i] = reply.chain === undefined ? serializeError(error) : { error: serializeError(error), data: undefined };
-        failed.push(i);
-      }
+function answer(port: MessagePort, id: number, reply: BatchReply, transfer: boolean): void {
+  try {
+    port.postMessage({ id, reply } satisfies BatchAnswer, transfer ? replyTransferables(reply) : []);
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'DataCloneError') throw error;
+    // Some result cannot be cloned (nothing was sent): those items fail alone.
+    markUncloneable(reply);
+    port.postMessage({ id, reply } satisfies BatchAnswer, transfer ? replyTransferables(reply) : []);
+  }
+}
+
+/** Turns each result that cannot be cloned into an error, and lists them. */
+function markUncloneable(reply: BatchReply): void {
+  const { kinds, values } = reply.chain ?? reply;
+  const failed: number[] = [];
+  for (let i = 0; i < kinds.length; i++) {
+    if (kinds[i] !== Outcome.Value && kinds[i] !== Outcome.Many && kinds[i] !== Outcome.Error) continue;
+    try {
+      structuredClone(values[i]);
+    } catch (error) {
+      kinds[i] = Outcome.Error;
+      values[i] = reply.chain === undefined ? serializeError(error) : { error: serializeError(error), data: undefined };
+      failed.push(i);
     }
-    reply.uncloneable = failed;
-    return reply;
   }
-
-  return { init, run, salvage };
+  reply.uncloneable = failed;
 }

@@ -2,7 +2,7 @@
 // threads.js; the main side never imports this file.
 
 import { parentPort } from 'node:worker_threads';
-import { Transfer, expose } from 'threads/worker';
+import { expose } from 'threads/worker';
 import { FATAL_MESSAGE } from './protocol.js';
 import type { FatalMessage } from './protocol.js';
 import { serializeError } from './serialized-error.js';
@@ -24,4 +24,4 @@ function die(error: unknown): void {
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
 
-expose(createWorkerApi((reply, transfer) => Transfer(reply, transfer) as typeof reply));
+expose(createWorkerApi());
