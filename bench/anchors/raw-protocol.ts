@@ -1,0 +1,17 @@
+// Message shapes of the raw-workers anchor, shared by both sides.
+
+import type { WorkName } from '../lib/work-module.js';
+
+export interface RawWorkerData {
+  exportName: WorkName;
+}
+
+export interface RawBatch {
+  id: number;
+  items: unknown[];
+}
+
+export interface RawReply {
+  id: number;
+  results: unknown[];
+}

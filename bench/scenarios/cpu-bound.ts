@@ -1,0 +1,46 @@
+// Scenario 1, CPU-bound: three stages of about 1 ms of busy work per item,
+// `concurrency` equal to the cores. The ceiling is the core count (2.0x
+// inline here); what is left is how well each runner keeps every core busy.
+
+import os from 'node:os';
+import { inlineStages } from '../anchors/inline.js';
+import { NodeMapAnchor } from '../anchors/node-map.js';
+import { rawStages } from '../anchors/raw-workers.js';
+import { runThrough } from '../lib/drive.js';
+import type { BenchOptions } from '../lib/options.js';
+import { startedStages } from '../lib/ours.js';
+import { ratio } from '../lib/report.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { ScenarioRun } from '../lib/scenario-run.js';
+import type { WorkName } from '../lib/work-module.js';
+import type { Small } from '../work.js';
+
+const STAGES: WorkName[] = ['busy1ms', 'busy1ms', 'busy1ms'];
+
+export async function runCpuBound(options: BenchOptions): Promise<ScenarioResult> {
+  const items = options.quick ? 300 : 2_000;
+  const concurrency = os.availableParallelism();
+  const run = new ScenarioRun('1', `CPU-bound: 3 stages of ~1 ms per item, ${items.toLocaleString('en-US')} items, concurrency ${concurrency}`, options);
+  const data: Small[] = Array.from({ length: items }, (_, i) => ({ id: i, value: i }));
+
+  const inline = await run.time('inline', items, () => Promise.resolve({ run: () => runThrough(data, inlineStages(STAGES)) }));
+  const ours = await run.time('ours (stream.pipeline of stages)', items, async () => {
+    const stages = await startedStages(STAGES, { concurrency });
+    return { run: () => runThrough(data, stages) };
+  });
+  const raw = await run.time('raw-workers', items, async () => {
+    const stages = await rawStages(STAGES, { concurrency });
+    return { run: () => runThrough(data, stages) };
+  });
+  const anchor = new NodeMapAnchor(concurrency);
+  const nodeMap = await run.time('node-map (piscina)', items, () => Promise.resolve({ run: () => anchor.run(data, STAGES) }));
+  await anchor.close();
+
+  run.checks.push(
+    ratio('ours / inline', ours.itemsPerSecond, inline.itemsPerSecond, 1.8),
+    ratio('ours / node-map', ours.itemsPerSecond, nodeMap.itemsPerSecond, 1.0),
+    ratio('ours / raw-workers', ours.itemsPerSecond, raw.itemsPerSecond),
+  );
+  run.notes.push(`ceiling: ${concurrency}.0x inline (one busy core per thread; ${concurrency} cores)`);
+  return run.result();
+}
