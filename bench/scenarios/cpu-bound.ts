@@ -8,7 +8,7 @@ import { NodeMapAnchor } from '../anchors/node-map.js';
 import { rawStages } from '../anchors/raw-workers.js';
 import { runThrough } from '../lib/drive.js';
 import type { BenchOptions } from '../lib/options.js';
-import { startedStages } from '../lib/ours.js';
+import { startedPipeline, startedStages } from '../lib/ours.js';
 import { ratio } from '../lib/report.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { ScenarioRun } from '../lib/scenario-run.js';
@@ -28,6 +28,12 @@ export async function runCpuBound(options: BenchOptions): Promise<ScenarioResult
     const stages = await startedStages(STAGES, { concurrency });
     return { run: () => runThrough(data, stages) };
   });
+  // createPipeline fuses the three stages (same concurrency) into one chain:
+  // `concurrency` workers in all, rather than `concurrency` per stage.
+  const fused = await run.time('ours createPipeline (fused)', items, async () => {
+    const pipeline = await startedPipeline(STAGES, { timing: false }, { concurrency });
+    return { run: () => runThrough(data, [pipeline]) };
+  });
   const raw = await run.time('raw-workers', items, async () => {
     const stages = await rawStages(STAGES, { concurrency });
     return { run: () => runThrough(data, stages) };
@@ -37,10 +43,13 @@ export async function runCpuBound(options: BenchOptions): Promise<ScenarioResult
   await anchor.close();
 
   run.checks.push(
-    ratio('ours / inline', ours.itemsPerSecond, inline.itemsPerSecond, 1.8),
-    ratio('ours / node-map', ours.itemsPerSecond, nodeMap.itemsPerSecond, 1.0),
-    ratio('ours / raw-workers', ours.itemsPerSecond, raw.itemsPerSecond),
+    ratio('ours createPipeline / inline', fused.itemsPerSecond, inline.itemsPerSecond, 1.8),
+    ratio('ours createPipeline / node-map', fused.itemsPerSecond, nodeMap.itemsPerSecond, 1.0),
+    ratio('ours stream.pipeline / inline', ours.itemsPerSecond, inline.itemsPerSecond, 1.8),
+    ratio('ours stream.pipeline / node-map', ours.itemsPerSecond, nodeMap.itemsPerSecond, 1.0),
+    ratio('ours stream.pipeline / raw-workers', ours.itemsPerSecond, raw.itemsPerSecond),
   );
+  run.notes.push(`stream.pipeline of stages runs ${concurrency} workers per stage (${concurrency * STAGES.length} threads on ${concurrency} cores); createPipeline fuses them into ${concurrency}`);
   run.notes.push(`ceiling: ${concurrency}.0x inline (one busy core per thread; ${concurrency} cores)`);
   return run.result();
 }
