@@ -59,8 +59,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   /** Set for a fused stage: the stages it runs, with their own counts. */
   private readonly members: ChainMember[] | undefined;
   private pending: Task[] = [];
-  /** Tasks in arrival order, until emitted (ordered stages only). */
-  private readonly order: Task[] = [];
+  /** Tasks in arrival order from `orderHead` on, until emitted (ordered stages only). */
+  private order: Task[] = [];
+  private orderHead = 0;
+  /** Set in _destroy: cheaper to test per item than the stream's `destroyed` getter. */
+  private torn = false;
   private arrivals = 0;
   private starting: Promise<void> | undefined;
   private ready = false;
@@ -134,7 +137,9 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     this.waitingWrite = null;
     this.waitingFlush = null;
     this.pending = [];
-    this.order.length = 0;
+    this.torn = true;
+    this.order = [];
+    this.orderHead = 0;
     this.executor.close().then(() => callback(error), () => callback(error));
   }
 
@@ -239,16 +244,28 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   /** Emits what is done, in order if the stage is ordered, then looks for more work. */
   private settle(batch: Task[]): void {
-    if (this.settings.ordered) {
-      const order = this.order;
-      while (order.length > 0 && order[0]!.state !== TaskState.Pending && !this.destroyed) this.finish(order.shift()!);
-    } else {
-      for (const task of batch) if (!this.destroyed) this.finish(task);
-    }
-    if (this.destroyed) return;
+    if (this.settings.ordered) this.finishInOrder();
+    else for (const task of batch) if (!this.torn) this.finish(task);
+    if (this.torn) return;
     this.dispatch();
     this.releaseWriter();
     this.maybeFinish();
+  }
+
+  // A moving head instead of shift(): no memmove per item; the array is
+  // compacted once its emitted front outgrows what is still waiting.
+  private finishInOrder(): void {
+    const order = this.order;
+    while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn) {
+      this.finish(order[this.orderHead++]!);
+    }
+    if (this.orderHead === order.length) {
+      order.length = 0;
+      this.orderHead = 0;
+    } else if (this.orderHead > 1024 && this.orderHead * 2 > order.length) {
+      this.order = order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
   }
 
   private finish(task: Task): void {
