@@ -17,7 +17,7 @@ const MAX_IN_FLIGHT = 2;
 // Batches aim at about a millisecond of work: long enough to amortise a
 // crossing (tens of microseconds), short enough to keep `concurrency` workers
 // evenly loaded and latency low. Before the first reply we know nothing.
-const TARGET_BATCH_SECONDS = 0.001;
+const TARGET_BATCH_SECONDS = 0.004;
 const FIRST_BATCH_LIMIT = 16;
 const MAX_BATCH = 4096;
 
