@@ -4,6 +4,7 @@ import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import type { Executor, RunResult } from './executor.js';
 import { applyReply } from './reply.js';
+import type { ReplyContext } from './reply.js';
 import { chainOutputs, passThroughChain } from './chain-replay.js';
 import type { ChainMember } from './chain-replay.js';
 import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
@@ -58,6 +59,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private readonly executor: Executor;
   /** Set for a fused stage: the stages it runs, with their own counts. */
   private readonly members: ChainMember[] | undefined;
+  private readonly replyContext: ReplyContext;
   private pending: Task[] = [];
   /** Tasks in arrival order from `orderHead` on, until emitted (ordered stages only). */
   private order: Task[] = [];
@@ -79,6 +81,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     this.settings = plan.settings;
     this.executor = plan.executor;
     this.members = plan.members;
+    // Made once: it is needed for every batch.
+    this.replyContext = {
+      name: plan.name,
+      memberNames: plan.members?.map((m) => m.name),
+      causeOf: (stored) => plan.executor.causeOf(stored),
+    };
     if (plan.settings.signal !== undefined) addAbortSignal(plan.settings.signal, this);
   }
 
@@ -144,7 +152,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   private accept(chunk: unknown, callback: TransformCallback): void {
-    if (this.destroyed) return;
+    if (this.torn) return;
     const task = createTask(chunk, this.arrivals++);
     this.stats.received++;
     if (++this.stats.itemsHeld > this.stats.maxItemsHeld) this.stats.maxItemsHeld = this.stats.itemsHeld;
@@ -170,7 +178,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   private dispatch(): void {
-    while (this.pending.length > 0 && !this.destroyed) {
+    while (this.pending.length > 0 && !this.torn) {
       // Suspects of a worker's death are at the front; each runs alone on its
       // worker, so that a second death names the culprit.
       const alone = this.pending[0]!.alone;
@@ -191,9 +199,8 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   private onReply(batch: Task[], reply: RunResult): void {
-    if (this.destroyed) return;
-    const memberNames = this.members?.map((m) => m.name);
-    const fatal = applyReply(batch, reply, { name: this.name, memberNames, causeOf: (stored) => this.executor.causeOf(stored) });
+    if (this.torn) return;
+    const fatal = applyReply(batch, reply, this.replyContext);
     if (fatal !== undefined) this.destroy(fatal);
     else this.settle(batch);
   }

@@ -160,7 +160,7 @@ export class WorkerThread {
     if (this.exit !== undefined) return Promise.reject(this.exit);
     const id = this.nextCall++;
     try {
-      this.batches.postMessage({ id, inputs } satisfies BatchRequest, transfer ?? []);
+      this.batches.postMessage({ id, inputs } satisfies BatchRequest, transfer);
     } catch (error) {
       // A DataCloneError: an input cannot be cloned, and nothing was sent.
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
