@@ -44,32 +44,33 @@ export interface ReplayInput {
   causeOf: (stored: SerializedError) => unknown;
 }
 
-type Path = ReadonlyArray<readonly [string, DetailedTiming]>;
-
 export function replayChain(members: readonly ChainMember[], input: ReplayInput): ChainOutcome {
   const { trace, seq, enteredAt, exitTime } = input;
   const last = members.length - 1;
   const outcome: ChainOutcome = { outputs: [], fatal: undefined };
   let r = input.first;
 
-  function visit(k: number, enteredStep: number, path: Path): void {
+  // One stack of timings along the current branch, copied only for an output.
+  const path: Array<readonly [string, DetailedTiming]> = [];
+
+  function visit(k: number, enteredStep: number): void {
     const at = r++;
     const member = members[k]!;
     const stats = member.stats;
     const kind = trace.kinds[at];
     stats.received++;
-    let here = path;
-    if (enteredStep !== 0 && kind !== Outcome.PassThrough) {
+    const timed = enteredStep !== 0 && kind !== Outcome.PassThrough;
+    if (timed) {
       const end = trace.times[2 * at + 1]!;
       const timing = new DetailedTiming(enteredStep, trace.times[2 * at]!, end, k === last ? exitTime : end);
       stats.record(timing);
-      here = [...path, [member.name, timing]];
+      path.push([member.name, timing]);
     }
     const next = enteredStep === 0 ? 0 : trace.times[2 * at + 1]!;
     if (kind === Outcome.Value) {
       stats.emitted++;
-      if (k === last) outcome.outputs.push({ value: trace.values[at], timings: here });
-      else visit(k + 1, next, here);
+      if (k === last) outcome.outputs.push({ value: trace.values[at], timings: path.slice() });
+      else visit(k + 1, next);
     } else if (kind === Outcome.Drop) {
       stats.filtered++;
     } else if (kind === Outcome.Many) {
@@ -79,15 +80,16 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
       stats.emitted += count;
       stats.fanOut += Math.max(0, count - 1);
       for (let j = 0; j < count && outcome.fatal === undefined; j++) {
-        if (yielded !== undefined) outcome.outputs.push({ value: yielded[j], timings: here });
-        else visit(k + 1, next, here);
+        if (yielded !== undefined) outcome.outputs.push({ value: yielded[j], timings: path.slice() });
+        else visit(k + 1, next);
       }
     } else {
-      failed(k, at, here);
+      failed(k, at);
     }
+    if (timed) path.pop();
   }
 
-  function failed(k: number, at: number, path: Path): void {
+  function failed(k: number, at: number): void {
     const member = members[k]!;
     const { error: stored, data } = input.trace.values[at] as ChainError;
     const cause = input.causeOf(stored);
@@ -111,7 +113,7 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
         members[j]!.stats.received++;
         members[j]!.stats.emitted++;
       }
-      outcome.outputs.push({ value: error, timings: path });
+      outcome.outputs.push({ value: error, timings: path.slice() });
     } else if (typeof policy === 'function') {
       try {
         policy(error, data);
@@ -123,7 +125,7 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
     }
   }
 
-  visit(0, enteredAt, []);
+  visit(0, enteredAt);
   return outcome;
 }
 
