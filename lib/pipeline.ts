@@ -140,7 +140,9 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     if (chunk instanceof PipelineItem) {
       data = chunk.data;
       if (chunk.timed) {
-        this.total.record(chunk.getTotalLatency());
+        // queuedSince is the last stage's exit: the total latency, without
+        // walking the item's timings.
+        this.total.record(chunk.queuedSince - chunk.createdAt);
         this.recent.add(chunk);
       }
     }
