@@ -2,10 +2,8 @@
 // Structured clone cost grows with the number of objects and bytes, so here
 // the crossing, not the stage, is most of the cost.
 
-import os from 'node:os';
 import { inlineStages } from '../anchors/inline.js';
-import { NodeMapAnchor } from '../anchors/node-map.js';
-import { rawStages } from '../anchors/raw-workers.js';
+import { timeCrossingAnchors } from '../lib/crossing-anchors.js';
 import { runThrough } from '../lib/drive.js';
 import { timeFusion } from '../lib/fusion.js';
 import type { BenchOptions } from '../lib/options.js';
@@ -49,14 +47,7 @@ export async function runRecords(options: BenchOptions): Promise<ScenarioResult>
     return { run: () => runThrough(data, stages) };
   });
   const fusion = await timeFusion(run, items, data, STAGES, OURS);
-  const raw = await run.time('raw-workers (one crossing per stage)', items, async () => {
-    const stages = await rawStages(STAGES, { concurrency: 1 });
-    return { run: () => runThrough(data, stages) };
-  });
-  const anchor = new NodeMapAnchor(os.availableParallelism());
-  const nodeMapData = data.slice(0, nodeMapItems);
-  const nodeMap = await run.time('node-map (piscina)', nodeMapItems, () => Promise.resolve({ run: () => anchor.run(nodeMapData, STAGES) }));
-  await anchor.close();
+  const { raw, nodeMap } = await timeCrossingAnchors(run, data, STAGES, nodeMapItems);
 
   run.checks.push(
     ratio('ours / raw-workers', ours.itemsPerSecond, raw.itemsPerSecond, 0.8),

@@ -2,10 +2,8 @@
 // objects. The work is nothing; what is measured is the cost of a stage and of
 // crossing to a worker and back, per item.
 
-import os from 'node:os';
 import { inlineStages } from '../anchors/inline.js';
-import { NodeMapAnchor } from '../anchors/node-map.js';
-import { rawStages } from '../anchors/raw-workers.js';
+import { timeCrossingAnchors } from '../lib/crossing-anchors.js';
 import { runThrough } from '../lib/drive.js';
 import type { BenchOptions } from '../lib/options.js';
 import { pipelineRunner, timeFusion } from '../lib/fusion.js';
@@ -34,14 +32,7 @@ export async function runTinyItems(options: BenchOptions): Promise<ScenarioResul
   });
   const fusion = await timeFusion(run, items, data, STAGES, OURS);
   const timed = await run.time('ours createPipeline (timing on)', items, pipelineRunner(data, STAGES, { timing: true }), { chart: false });
-  const raw = await run.time('raw-workers (one crossing per stage)', items, async () => {
-    const stages = await rawStages(STAGES, { concurrency: 1 });
-    return { run: () => runThrough(data, stages) };
-  });
-  const anchor = new NodeMapAnchor(os.availableParallelism());
-  const nodeMapData = data.slice(0, nodeMapItems);
-  const nodeMap = await run.time('node-map (piscina)', nodeMapItems, () => Promise.resolve({ run: () => anchor.run(nodeMapData, STAGES) }));
-  await anchor.close();
+  const { raw, nodeMap } = await timeCrossingAnchors(run, data, STAGES, nodeMapItems);
   run.rows.push({ runner: 'python original (0.1.10)', items: 1000, itemsPerSecond: PYTHON_ITEMS_PER_SECOND, reference: true });
 
   run.checks.push(
