@@ -3,6 +3,7 @@
 // applies its error policy exactly as it would have run alone.
 
 import { nowSeconds } from './clock.js';
+import { applyPolicy } from './error-policy.js';
 import { StageError } from './errors.js';
 import { Outcome } from './protocol.js';
 import type { ChainError, ChainTrace, SerializedError } from './protocol.js';
@@ -96,17 +97,10 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
     const error = input.uncloneable?.has(at) === true
       ? StageError.dataClone(member.name, seq, 'result', cause)
       : StageError.functionFailed(member.name, seq, cause);
-    const policy = member.policy;
-    if (policy === 'fail') {
-      outcome.fatal = error;
-      return;
-    }
-    if (policy === 'skip') {
-      member.stats.skipped++;
-      return;
-    }
-    member.stats.failed++;
-    if (policy === 'emit') {
+    const verdict = applyPolicy(member.policy, error, data, member.stats);
+    if (verdict.kind === 'fatal') {
+      outcome.fatal = verdict.error;
+    } else if (verdict.kind === 'emit') {
       // Later members pass the error through untouched, as separate stages do.
       for (let j = k + 1; j <= last; j++) {
         r++;
@@ -114,14 +108,6 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
         members[j]!.stats.emitted++;
       }
       outcome.outputs.push({ value: error, timings: path.slice() });
-    } else if (typeof policy === 'function') {
-      try {
-        policy(error, data);
-      } catch (thrown) {
-        outcome.fatal = thrown instanceof Error ? thrown : new Error(String(thrown));
-      }
-    } else {
-      policy.write({ error, item: data });
     }
   }
 

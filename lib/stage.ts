@@ -3,6 +3,7 @@ import type { TransformCallback } from 'node:stream';
 import { nowSeconds } from './clock.js';
 import { StageError } from './errors.js';
 import type { Executor, RunResult } from './executor.js';
+import { applyPolicy } from './error-policy.js';
 import { applyReply } from './reply.js';
 import type { ReplyContext } from './reply.js';
 import { chainOutputs, passThroughChain } from './chain-replay.js';
@@ -329,28 +330,9 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 
   private onItemError(task: Task, timing: DetailedTiming | undefined, stats: StageStats): void {
-    const error = task.error!;
-    const policy = this.settings.onError;
-    if (policy === 'fail') {
-      this.destroy(error);
-    } else if (policy === 'skip') {
-      stats.skipped++;
-    } else if (policy === 'emit') {
-      stats.failed++;
-      this.pushResult(task, error, timing, false);
-    } else if (typeof policy === 'function') {
-      stats.failed++;
-      try {
-        policy(error, task.data);
-      } catch (thrown) {
-        this.destroy(thrown as Error);
-      }
-    } else {
-      // A dead-letter stream: it sees each failure once; its own backpressure
-      // is its business, as the failures are few and already in memory.
-      stats.failed++;
-      policy.write({ error, item: task.data });
-    }
+    const verdict = applyPolicy(this.settings.onError, task.error!, task.data, stats);
+    if (verdict.kind === 'fatal') this.destroy(verdict.error);
+    else if (verdict.kind === 'emit') this.pushResult(task, task.error, timing, false);
   }
 
   private timingOf(task: Task): DetailedTiming | undefined {
