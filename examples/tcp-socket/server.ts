@@ -7,9 +7,11 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { stage } from 'async-task-pipeline';
 import type { Pipeline, Stage } from 'async-task-pipeline';
 import { errorLineOf } from '../http-server/error-line.js';
+// The same worker stages as the HTTP example: only the transport differs.
+// (Importing the HTTP server module does not start it: it only listens when run.)
+import { defaultStages } from '../http-server/server.js';
 import { runLines } from '../http-server/run-lines.js';
 
 export interface TcpServerOptions {
@@ -21,16 +23,6 @@ export interface TcpServerOptions {
   highWaterMark?: number;
   /** Sees each connection's pipeline before data flows: for stats and tests. */
   onPipeline?: (pipeline: Pipeline, socket: Socket) => void;
-}
-
-// The same worker stages as the HTTP example: only the transport differs.
-const STAGES = new URL('../http-server/stages.js', import.meta.url);
-
-function defaultStages(concurrency = 1): Stage[] {
-  return [
-    stage({ module: STAGES, export: 'analyse' }, { concurrency }),
-    stage({ module: STAGES, export: 'label' }, { concurrency }),
-  ];
 }
 
 /**
