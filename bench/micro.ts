@@ -54,27 +54,18 @@ function same(chain: Duplex): Promise<{ head: Writable; tail: Readable }> {
   return Promise.resolve({ head: chain, tail: chain });
 }
 
+/** A worker stage, started so that spawning is not timed; its bound sets the batch size. */
+async function workerStage(highWaterMark: number): Promise<{ head: Duplex; tail: Duplex }> {
+  const s = stage({ module: WORK_MODULE, export: 'addOne' }, { highWaterMark });
+  await s.start();
+  return { head: s, tail: s };
+}
+
 const CASES: MicroCase[] = [
   { name: 'inline Transform (no stage, reference)', items: 1000, build: () => same(inlineStage('addOne')) },
   { name: 'stage, thread: false', items: 1000, build: () => same(stage({ module: WORK_MODULE, export: 'addOne' }, { thread: false })) },
-  {
-    name: 'worker crossing, batch of 1 (highWaterMark 1)',
-    items: 200,
-    build: async () => {
-      const s = stage({ module: WORK_MODULE, export: 'addOne' }, { highWaterMark: 1 });
-      await s.start();
-      return { head: s, tail: s };
-    },
-  },
-  {
-    name: 'worker crossing, batches up to 64 (highWaterMark 64)',
-    items: 2000,
-    build: async () => {
-      const s = stage({ module: WORK_MODULE, export: 'addOne' }, { highWaterMark: 64 });
-      await s.start();
-      return { head: s, tail: s };
-    },
-  },
+  { name: 'worker crossing, batch of 1 (highWaterMark 1)', items: 200, build: () => workerStage(1) },
+  { name: 'worker crossing, batches up to 64 (highWaterMark 64)', items: 2000, build: () => workerStage(64) },
   {
     name: 'createPipeline, thread: false stage, timing off',
     items: 1000,
