@@ -42,9 +42,10 @@ export function applyReply(batch: Task[], reply: RunResult, context: ReplyContex
   return undefined;
 }
 
-function errorOf(task: Task, reply: RunResult, i: number, { name, causeOf }: ReplyContext): StageError {
+function errorOf(task: Task, reply: RunResult, i: number, { name, memberNames, causeOf }: ReplyContext): StageError {
   const cause = causeOf(task.value as SerializedError);
-  if (reply.uncloneableInputs?.includes(i) === true) return StageError.dataClone(name, task.seq, 'input', cause);
+  // An input that cannot cross never reached the first stage of a chain.
+  if (reply.uncloneableInputs?.includes(i) === true) return StageError.dataClone(memberNames?.[0] ?? name, task.seq, 'input', cause);
   // A chain's `uncloneable` names records, handled by its replay.
   if (reply.chain === undefined && reply.uncloneable?.includes(i) === true) return StageError.dataClone(name, task.seq, 'result', cause);
   return StageError.functionFailed(name, task.seq, cause);

@@ -295,9 +295,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
         this.pushMany(task, task.value as unknown[], timing);
         break;
       case TaskState.Error:
-        // In a fused stage, a failure of the whole chain is its first member's.
-        if (this.members !== undefined) this.members[0]!.stats.received++;
-        this.onItemError(task, timing, this.members?.[0]!.stats ?? this.stats);
+        this.finishError(task, timing);
         break;
       case TaskState.PassThrough:
         this.stats.emitted++;
@@ -329,10 +327,19 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     for (let k = 0; k < values.length; k++) this.pushResult(task, values[k], timing, k > 0);
   }
 
-  private onItemError(task: Task, timing: DetailedTiming | undefined, stats: StageStats): void {
-    const verdict = applyPolicy(this.settings.onError, task.error!, task.data, stats);
-    if (verdict.kind === 'fatal') this.destroy(verdict.error);
-    else if (verdict.kind === 'emit') this.pushResult(task, task.error, timing, false);
+  private finishError(task: Task, timing: DetailedTiming | undefined): void {
+    // In a fused stage, a failure of the whole chain (a dead worker, an input
+    // that cannot cross) is its first member's; an emitted error then passes
+    // the other members untouched, as it would pass separate stages.
+    const members = this.members;
+    if (members !== undefined) members[0]!.stats.received++;
+    const verdict = applyPolicy(this.settings.onError, task.error!, task.data, members?.[0]!.stats ?? this.stats);
+    if (verdict.kind === 'fatal') {
+      this.destroy(verdict.error);
+    } else if (verdict.kind === 'emit') {
+      if (members !== undefined) passThroughChain(members.slice(1));
+      this.pushResult(task, task.error, timing, false);
+    }
   }
 
   private timingOf(task: Task): DetailedTiming | undefined {

@@ -72,6 +72,16 @@ describe('fusion', function () {
     expectSame(await runBoth(build, range(100)), [['a', 'b', 'c']]);
   });
 
+  it('emits an input that cannot cross as the first stage\'s DATA_CLONE and passes it through the rest, counted alike', async () => {
+    const build: Build = () => [
+      stage((x: unknown) => x, { name: 'first', onError: 'emit' }),
+      stage((x: unknown) => x, { name: 'second' }),
+    ];
+    const runs = await runBoth(build, [1, { f: () => 2 }, 3]);
+    expectSame(runs, [['first', 'second']]);
+    expect(runs.fused.out).to.deep.equal([1, 'DATA_CLONE:first:1', 3]);
+  });
+
   it('gives the same dead letters fused and unfused', async () => {
     const letters = async (fuse: boolean): Promise<unknown[]> => {
       const dead = new PassThrough({ objectMode: true });
