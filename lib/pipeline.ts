@@ -172,7 +172,7 @@ function checkStages(stages: readonly Stage[]): readonly Stage[] {
  * @example
  * ```js
  * const p = createPipeline([stage((x) => x * 2, { name: 'double' }), stage((x) => x + 1, { name: 'inc' })]);
- * await pipeline(Readable.from([1, 2, 3]), p, async function* (out) { for await (const x of out) console.log(x); });
+ * await pipeline(Readable.from([1, 2, 3]), p, async (out) => { for await (const x of out) console.log(x); });
  * console.log(p.getLatencySummary().avgTotalLatency);
  * ```
  */

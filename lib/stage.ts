@@ -307,7 +307,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
-    const { chunks, fatal } = chainOutputs(task, this.members!, (stored) => this.executor.causeOf(stored));
+    const { chunks, fatal } = chainOutputs(task, this.members!, this.replyContext.causeOf);
     this.stats.emitted += chunks.length;
     this.stats.fanOut += Math.max(0, chunks.length - 1);
     if (chunks.length === 0 && fatal === undefined) this.stats.filtered++;
@@ -380,8 +380,8 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
  *
  * @example
  * ```js
- * import { pipeline } from 'node:stream/promises';
- * await pipeline(Readable.from([1, 2, 3]), stage((x) => x * 2), process.stdout);
+ * import { Readable } from 'node:stream';
+ * for await (const x of Readable.from([1, 2, 3]).pipe(stage((x) => x * 2))) console.log(x); // 2, 4, 6
  * ```
  */
 export function stage<In = any, R = unknown>(fn: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
