@@ -9,6 +9,7 @@ import { stage } from 'async-task-pipeline';
 import type { Pipeline, Stage } from 'async-task-pipeline';
 import { errorLineOf, statusOf } from './error-line.js';
 import { runLines } from './run-lines.js';
+import { listenOnLoopback } from './listen.js';
 
 export interface HttpServerOptions {
   /** Makes the worker stages for one request. @default analyse, then label (./stages.js) */
@@ -81,10 +82,8 @@ async function answer(
 /** Listens on 127.0.0.1, port `PORT` or any free one, and prints the URL. */
 export async function main(): Promise<Server> {
   const server = createServer({ concurrency: Number(process.env.CONCURRENCY ?? 1) });
-  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  console.log(`listening on http://127.0.0.1:${address.port}/ (POST a JSON Lines body; Ctrl-C stops)`);
+  const port = await listenOnLoopback(server);
+  console.log(`listening on http://127.0.0.1:${port}/ (POST a JSON Lines body; Ctrl-C stops)`);
   return server;
 }
 

@@ -13,6 +13,7 @@ import { errorLineOf } from '../http-server/error-line.js';
 // (Importing the HTTP server module does not start it: it only listens when run.)
 import { defaultStages } from '../http-server/server.js';
 import { runLines } from '../http-server/run-lines.js';
+import { listenOnLoopback } from '../http-server/listen.js';
 
 export interface TcpServerOptions {
   /** Makes the worker stages for one connection. @default analyse, then label (../http-server/stages.js) */
@@ -61,10 +62,8 @@ async function serve(socket: Socket, stages: Stage[], highWaterMark: number, onP
 /** Listens on 127.0.0.1, port `PORT` or any free one, and prints the address. */
 export async function main(): Promise<Server> {
   const server = createTcpServer({ concurrency: Number(process.env.CONCURRENCY ?? 1) });
-  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  console.log(`listening on tcp://127.0.0.1:${address.port} (write JSON Lines, end your side to finish; Ctrl-C stops)`);
+  const port = await listenOnLoopback(server);
+  console.log(`listening on tcp://127.0.0.1:${port} (write JSON Lines, end your side to finish; Ctrl-C stops)`);
   return server;
 }
 
