@@ -101,6 +101,8 @@ interface BatchCall {
 export class WorkerThread {
   private readonly worker: NodeWorker;
   private readonly batches: MessagePort;
+  /** The worker's end of the batch port, until `init` hands it over. */
+  private workerPort: MessagePort | undefined;
   private readonly calls = new Map<number, BatchCall>();
   private nextCall = 1;
   private api: WorkerApi | undefined;
@@ -136,9 +138,6 @@ export class WorkerThread {
     thread.worker.unref();
     return thread;
   }
-
-  /** The worker's end of the batch port, until `init` hands it over. */
-  private workerPort: MessagePort | undefined;
 
   /** True once the thread has exited, for any reason. */
   get exited(): boolean {
