@@ -9,8 +9,8 @@ import { asStream } from 'stream-chain';
 import gen from 'stream-chain/gen.js';
 import { fixUtf8Stream } from 'stream-chain/utils/fixUtf8Stream.js';
 import { lines } from 'stream-chain/utils/lines.js';
-import { jsonArray } from '../json-array.js';
-import { jsonLines } from '../json-lines.js';
+import { jsonArray } from '../json/json-array.js';
+import { jsonLines } from '../json/json-lines.js';
 import type { InputFormat } from './args.js';
 import { UsageError } from './usage.js';
 

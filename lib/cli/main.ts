@@ -1,3 +1,6 @@
+// lib/cli/: the `async-task-pipeline` command line, on top of everything
+// else: argument parsing, input, progress and the final report.
+//
 // The `async-task-pipeline` command (bin/async-task-pipeline.js imports
 // this file): runs the command line on this process and sets its exit code.
 

@@ -1,7 +1,7 @@
 // The end-of-run report: per stage, counts, latency percentiles and a
 // histogram; as a text table for standard error or as JSON for a file.
 
-import type { Pipeline } from '../pipeline.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import { formatMs, latencyHistogram, renderHistogram } from './histogram.js';
 import type { HistogramBucket } from './histogram.js';
 

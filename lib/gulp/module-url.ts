@@ -2,8 +2,8 @@
 // user's module and export in its query string (see file-worker.ts).
 
 import { checkObject, checkString } from '../checks.js';
-import { toFileUrl } from '../stage-target.js';
-import type { ModuleRef } from '../stage-target.js';
+import { toFileUrl } from '../stage/stage-target.js';
+import type { ModuleRef } from '../stage/stage-target.js';
 import { EXPORT_PARAM, MODULE_PARAM } from './file-data.js';
 
 const WORKER_ENTRY = new URL('./file-worker.js', import.meta.url);

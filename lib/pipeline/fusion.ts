@@ -6,8 +6,8 @@
 // same stages apart (bench scenario 2).
 
 import { isDeepStrictEqual } from 'node:util';
-import { Stage } from './stage.js';
-import { FusedTarget } from './stage-plan.js';
+import { Stage } from '../stage/stage.js';
+import { FusedTarget } from '../stage/stage-plan.js';
 
 function fusable(stage: Stage): boolean {
   const { settings, members, target } = stage.plan;

@@ -1,5 +1,5 @@
-import { StageError } from './errors.js';
-import { PipelineItem } from './pipeline-item.js';
+import { StageError } from '../errors.js';
+import { PipelineItem } from '../timing/pipeline-item.js';
 
 /** An item's outcome once its batch is back; `PassThrough` is decided on arrival. */
 export const TaskState = {

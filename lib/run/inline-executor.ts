@@ -3,7 +3,7 @@
 
 import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner, StageFn } from './batch-runner.js';
-import { StageError } from './errors.js';
+import { StageError } from '../errors.js';
 import type { Executor, RunResult } from './executor.js';
 import { loadStep } from './load-step.js';
 import type { StepSpec } from './protocol.js';

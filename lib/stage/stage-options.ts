@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import {
   checkAbortSignal, checkBoolean, checkCloneable, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkPositive, checkString,
-} from './checks.js';
-import type { StageError } from './errors.js';
+} from '../checks.js';
+import type { StageError } from '../errors.js';
 
 /**
  * What a stage does with an item whose function failed.

@@ -1,3 +1,7 @@
+// lib/json/: streaming JSON in and out (JSON Lines and JSON arrays in,
+// JSON Lines out) for stages fed from files, sockets and HTTP bodies. It
+// imports only checks.ts and its libraries; nothing of stages or pipelines.
+//
 // Bytes of JSON Lines in, one item per line out. stream-chain (stream-json's
 // own dependency, to which stream-json 3 has moved its JSONL support and whose
 // JSONL parser stream-json now only re-exports, deprecated) does the work:

@@ -1,5 +1,5 @@
-import { LatencyStat } from './latency-stat.js';
-import type { DetailedTiming } from './timing.js';
+import { LatencyStat } from '../timing/latency-stat.js';
+import type { DetailedTiming } from '../timing/detailed-timing.js';
 
 /** How many items a stage has seen and what became of them. */
 export interface StageCounts {

@@ -1,9 +1,9 @@
 // The latency summary and report, in the Python original's shape (camelCase,
 // seconds), built from bounded statistics rather than kept items.
 
-import type { LatencyStat } from './latency-stat.js';
-import type { PipelineItem, TimingBreakdown } from './pipeline-item.js';
-import type { StageCounts, StageStats } from './stage-stats.js';
+import type { LatencyStat } from '../timing/latency-stat.js';
+import type { PipelineItem, TimingBreakdown } from '../timing/pipeline-item.js';
+import type { StageCounts, StageStats } from '../stage/stage-stats.js';
 
 /** Where one stage's time went, averaged over its timed items, in seconds. */
 export interface StageTimingBreakdown {

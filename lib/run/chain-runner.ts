@@ -3,7 +3,7 @@
 // did (see ChainTrace) so the main side can count, time and apply error
 // policies exactly as if the stages had run apart.
 
-import { nowSeconds } from './clock.js';
+import { nowSeconds } from '../timing/clock.js';
 import { missingVariable } from './function-source.js';
 import { Outcome } from './protocol.js';
 import type { BatchReply, ChainError } from './protocol.js';

@@ -1,13 +1,17 @@
+// lib/gulp/: a Stage for gulp-style build scripts. Vinyl files cross to the
+// worker as plain data (file-data.ts) and run in their own worker entry
+// (file-worker.ts). It may import stage/ and the top-level files.
+
 import type { TransformCallback } from 'node:stream';
 import Vinyl from 'vinyl';
-import { StageError } from './errors.js';
-import { isWireResult } from './gulp/file-data.js';
-import type { WireFile, WireResult } from './gulp/file-data.js';
-import { describeTarget, workerEntryRef } from './gulp/module-url.js';
-import { GulpPluginError } from './gulp/plugin-error.js';
-import { Stage } from './stage.js';
-import type { StageOptions } from './stage-options.js';
-import type { ModuleRef } from './stage-target.js';
+import { StageError } from '../errors.js';
+import { isWireResult } from './file-data.js';
+import type { WireFile, WireResult } from './file-data.js';
+import { describeTarget, workerEntryRef } from './module-url.js';
+import { GulpPluginError } from './plugin-error.js';
+import { Stage } from '../stage/stage.js';
+import type { StageOptions } from '../stage/stage-options.js';
+import type { ModuleRef } from '../stage/stage-target.js';
 
 /**
  * Options of {@link gulpStage}: those of `stage()`, except that errors follow

@@ -1,6 +1,7 @@
 // The worker threads of one stage and the batches in flight on them.
 
-import { StageError } from './errors.js';
+import { StageError } from '../errors.js';
+import { BatchTimeout } from './executor.js';
 import type { Executor, RunResult } from './executor.js';
 import { Outcome } from './protocol.js';
 import type { SerializedError, WorkerInit } from './protocol.js';
@@ -37,14 +38,6 @@ export interface WorkerPoolOptions extends WorkerThreadOptions {
   steps: Array<{ name: string; target: string }>;
   init: WorkerInit;
   concurrency: number;
-}
-
-/** A batch outran `options.timeout`; its worker has been terminated. */
-export class BatchTimeout extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`batch ran longer than ${timeoutMs} ms`);
-    this.name = 'BatchTimeout';
-  }
 }
 
 export class WorkerPool implements Executor {

@@ -2,16 +2,16 @@
 // settings and where its function runs. A fused stage is planned from the
 // stages it runs as one chain.
 
-import type { Executor } from './executor.js';
-import { InlineExecutor } from './inline-executor.js';
+import type { Executor } from '../run/executor.js';
+import { InlineExecutor } from '../run/inline-executor.js';
 import type { ChainMember } from './chain-replay.js';
-import type { WorkerStep } from './protocol.js';
+import type { WorkerStep } from '../run/protocol.js';
 import { resolveStageOptions } from './stage-options.js';
 import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
 import type { StageStats } from './stage-stats.js';
 import { resolveTarget } from './stage-target.js';
 import type { ResolvedTarget } from './stage-target.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool } from '../run/worker-pool.js';
 
 /** What fusion needs of a member stage. */
 export interface FusableStage {

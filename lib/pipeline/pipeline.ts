@@ -1,10 +1,16 @@
+// lib/pipeline/: stages composed. This folder owns createPipeline's Duplex
+// (this file), fusion of neighbouring stages into one worker call (fusion.ts),
+// the Python-shaped AsyncTaskPipeline and its bounded output buffer, and the
+// latency summary and report, which read every stage's counters. It may
+// import stage/, timing/ and the top-level files; nothing below imports it.
+
 import { Duplex, addAbortSignal } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { checkAbortSignal, checkBoolean, checkInteger, checkKnownKeys, checkObject } from './checks.js';
-import { nowSeconds } from './clock.js';
-import { LatencyStat } from './latency-stat.js';
-import { PipelineItem } from './pipeline-item.js';
-import { Stage } from './stage.js';
+import { checkAbortSignal, checkBoolean, checkInteger, checkKnownKeys, checkObject } from '../checks.js';
+import { nowSeconds } from '../timing/clock.js';
+import { LatencyStat } from '../timing/latency-stat.js';
+import { PipelineItem } from '../timing/pipeline-item.js';
+import { Stage } from '../stage/stage.js';
 import { fusionGroups, linkOf } from './fusion.js';
 import { RecentItems, buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';

@@ -1,7 +1,7 @@
 // What an item's failure becomes under its stage's onError policy. One place
 // for it, used by a stage on its own and by each stage of a fused chain.
 
-import type { StageError } from './errors.js';
+import type { StageError } from '../errors.js';
 import type { ErrorPolicy } from './stage-options.js';
 import type { StageStats } from './stage-stats.js';
 

@@ -2,9 +2,9 @@
 // for a failure, its StageError. The stage then emits them (stage.ts).
 
 import type { ChainSlice } from './chain-replay.js';
-import { StageError } from './errors.js';
-import type { RunResult } from './executor.js';
-import type { ChainError, SerializedError } from './protocol.js';
+import { StageError } from '../errors.js';
+import type { RunResult } from '../run/executor.js';
+import type { ChainError, SerializedError } from '../run/protocol.js';
 import { TaskState } from './task.js';
 import type { Task } from './task.js';
 

@@ -1,7 +1,7 @@
 // Options shared by the JSON stream helpers (jsonArray, jsonLines,
 // toJsonLines): each is checked on entry and a bad one names itself.
 
-import { checkInteger, checkKnownKeys, checkObject } from './checks.js';
+import { checkInteger, checkKnownKeys, checkObject } from '../checks.js';
 
 /** The object side's queue bound when none is given, as for `stage()`. */
 export const DEFAULT_ITEM_HIGH_WATER_MARK = 64;

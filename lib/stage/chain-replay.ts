@@ -2,15 +2,15 @@
 // ChainTrace) stage by stage, so that each member stage counts, times and
 // applies its error policy exactly as it would have run alone.
 
-import { nowSeconds } from './clock.js';
+import { nowSeconds } from '../timing/clock.js';
 import { applyPolicy } from './error-policy.js';
-import { StageError } from './errors.js';
-import { Outcome } from './protocol.js';
-import type { ChainError, ChainTrace, SerializedError } from './protocol.js';
+import { StageError } from '../errors.js';
+import { Outcome } from '../run/protocol.js';
+import type { ChainError, ChainTrace, SerializedError } from '../run/protocol.js';
 import type { ErrorPolicy } from './stage-options.js';
 import type { StageStats } from './stage-stats.js';
 import type { Task } from './task.js';
-import { DetailedTiming } from './timing.js';
+import { DetailedTiming } from '../timing/detailed-timing.js';
 
 /** What the replay needs of each member stage. */
 export interface ChainMember {

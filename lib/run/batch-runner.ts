@@ -2,7 +2,7 @@
 // outcome and timing. Used inside worker threads and, for `thread: false`
 // stages, on the main thread, so both behave alike.
 
-import { nowSeconds } from './clock.js';
+import { nowSeconds } from '../timing/clock.js';
 import { missingVariable } from './function-source.js';
 import { Outcome } from './protocol.js';
 import type { BatchReply } from './protocol.js';

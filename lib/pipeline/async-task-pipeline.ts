@@ -1,12 +1,12 @@
-import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkString } from './checks.js';
-import { StageError } from './errors.js';
-import { LatencyStat } from './latency-stat.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkString } from '../checks.js';
+import { StageError } from '../errors.js';
+import { LatencyStat } from '../timing/latency-stat.js';
 import { OutputBuffer } from './output-buffer.js';
 import { Pipeline } from './pipeline.js';
-import { Stage } from './stage.js';
-import type { StageFunction } from './stage.js';
-import type { StageOptions } from './stage-options.js';
-import type { ModuleRef } from './stage-target.js';
+import { Stage } from '../stage/stage.js';
+import type { StageFunction } from '../stage/stage-types.js';
+import type { StageOptions } from '../stage/stage-options.js';
+import type { ModuleRef } from '../stage/stage-target.js';
 import { buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
 

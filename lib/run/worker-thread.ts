@@ -16,6 +16,7 @@
 
 import { MessageChannel, Worker as NodeWorker } from 'node:worker_threads';
 import type { MessagePort, ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { WorkerExit } from './executor.js';
 import { FATAL_MESSAGE } from './protocol.js';
 import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, InitReply, WorkerApi, WorkerInit } from './protocol.js';
 import { deserializeError } from './serialized-error.js';
@@ -25,14 +26,6 @@ const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
 /** Options of one worker thread. */
 export interface WorkerThreadOptions {
   resourceLimits?: ResourceLimits | undefined;
-}
-
-/** Why a worker thread went away while calls were in flight. */
-export class WorkerExit extends Error {
-  constructor(readonly exitCode: number, cause: unknown) {
-    super(cause instanceof Error ? cause.message : `worker thread exited with code ${exitCode}`, { cause });
-    this.name = 'WorkerExit';
-  }
 }
 
 interface Threads {

@@ -2,8 +2,8 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkString } from './checks.js';
-import type { StepSpec } from './protocol.js';
+import { checkString } from '../checks.js';
+import type { StepSpec } from '../run/protocol.js';
 
 /** A function exported by a module, loaded inside each worker. */
 export interface ModuleRef {

@@ -1,4 +1,10 @@
-import type { DetailedTiming } from './timing.js';
+// lib/timing/: when things happened to an item. This folder owns the clock
+// shared across threads (clock.ts), one stage's four timestamps
+// (detailed-timing.ts), the envelope an item travels in (this file) and the
+// bounded latency statistics (latency-stat.ts). It imports nothing of the
+// package: run/, stage/ and pipeline/ build on it.
+
+import type { DetailedTiming } from './detailed-timing.js';
 
 /** One stage's share of an item's latency, in seconds. */
 export interface StageBreakdown {

@@ -1,0 +1,151 @@
+// lib/stage/: the Stage, an object-mode Transform whose function runs
+// elsewhere. This folder owns how a stage is planned (its options, target and
+// executor), its tasks and their ordered emission, replies and fused-chain
+// replay, error policies and counters. It may import run/ (the Executor seam
+// and its implementations), timing/ and the top-level errors.ts and
+// checks.ts; it knows nothing of pipelines, fusion decisions or integrations.
+//
+// A Stage is three layers, each in its own file: task-emitter.ts (a settled
+// task leaves the stage), task-dispatcher.ts (batches, replies, deaths,
+// order), and this file, the stream side (writes, backpressure, flush,
+// destroy).
+
+import { addAbortSignal } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import type { StageOptions } from './stage-options.js';
+import { planStage } from './stage-plan.js';
+import type { FusedTarget } from './stage-plan.js';
+import type { ModuleRef } from './stage-target.js';
+import type { ModuleStage, StageFunction, StageOutput } from './stage-types.js';
+import { TaskDispatcher } from './task-dispatcher.js';
+
+/**
+ * An object-mode Transform that runs a function on every item in worker
+ * threads. Usable wherever Node takes a Transform: `stream.pipeline`, `.pipe()`,
+ * `compose`, async iteration.
+ *
+ * Items are accepted while fewer than `highWaterMark` are inside; those that
+ * arrive while every worker is busy are sent together as one batch when one
+ * frees up, and an idle worker gets an item at once.
+ */
+export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
+  private starting: Promise<void> | undefined;
+  private ready = false;
+  private waitingWrite: TransformCallback | null = null;
+  private waitingFlush: TransformCallback | null = null;
+  declare readonly __types?: { in: In; out: Out };
+
+  constructor(target: StageFunction<In> | ModuleRef | FusedTarget, options?: StageOptions) {
+    super(planStage(target, options));
+    if (this.settings.signal !== undefined) addAbortSignal(this.settings.signal, this);
+  }
+
+  /**
+   * Starts the workers and loads the function in each, so that a load failure
+   * shows before any data flows. Optional: the first item starts them too.
+   * Rejects with a StageError (`LOAD_FAILED`, with the real cause).
+   */
+  start(): Promise<void> {
+    this.starting ??= this.executor.start().then(() => { this.ready = true; });
+    return this.starting;
+  }
+
+  /** @internal Whether workers may exist: such a stage is not fused into another. */
+  get started(): boolean {
+    return this.starting !== undefined;
+  }
+
+  /**
+   * Items inside the stage now: held (queued, in flight or waiting for their
+   * turn), waiting in its writable buffer, or waiting to be read.
+   */
+  itemsInside(): number {
+    // The chunk whose write callback is withheld is held and still buffered.
+    const buffered = this.writableLength - (this.waitingWrite === null ? 0 : 1);
+    return this.stats.itemsHeld + buffered + this.readableLength;
+  }
+
+  // No _writev: writes are acknowledged at once while fewer than
+  // highWaterMark items are held, so the Writable rarely buffers more than one
+  // chunk; batches form in `pending` while the workers are busy instead. A
+  // _writev would hand over up to another highWaterMark chunks at once and
+  // break the held-items bound.
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.ready) {
+      this.accept(chunk, callback);
+      return;
+    }
+    this.start().then(() => this.accept(chunk, callback), (error: unknown) => callback(error as Error));
+  }
+
+  // Node calls _read once and then not again until we push, and it calls it
+  // while the chunk it is about to hand out still counts in readableLength.
+  // So a call here means "room downstream": only the held-items bound applies,
+  // or a full buffer that is being read would leave the writer waiting for ever.
+  override _read(): void {
+    if (this.waitingWrite !== null && this.stats.itemsHeld < this.settings.highWaterMark) this.releaseWriter(true);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.waitingFlush = callback;
+    this.maybeFinish();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.waitingWrite = null;
+    this.waitingFlush = null;
+    this.torn = true;
+    this.dropTasks();
+    this.executor.close().then(() => callback(error), () => callback(error));
+  }
+
+  protected afterSettle(): void {
+    this.releaseWriter();
+    this.maybeFinish();
+  }
+
+  private accept(chunk: unknown, callback: TransformCallback): void {
+    if (this.torn) return;
+    this.enqueue(chunk);
+    // Acknowledge at once while there is room, so that items keep arriving
+    // while others are in flight; otherwise the writer waits (backpressure).
+    if (this.hasRoom()) callback();
+    else this.waitingWrite = callback;
+  }
+
+  private hasRoom(): boolean {
+    return this.stats.itemsHeld < this.settings.highWaterMark && this.readableLength < this.readableHighWaterMark;
+  }
+
+  private releaseWriter(readerWaiting = false): void {
+    if (this.waitingWrite === null || (!readerWaiting && !this.hasRoom())) return;
+    const callback = this.waitingWrite;
+    this.waitingWrite = null;
+    callback();
+  }
+
+  private maybeFinish(): void {
+    if (this.waitingFlush === null || this.stats.itemsHeld > 0) return;
+    const callback = this.waitingFlush;
+    this.waitingFlush = null;
+    // Workers end with the stream, so a program exits without cleanup calls.
+    this.executor.close().then(() => callback(), (error: unknown) => callback(error as Error));
+  }
+}
+
+/**
+ * Makes a {@link Stage}: `fn(data, context)` runs on every item in a worker
+ * thread. Give a module reference to run an export of a module (it may import
+ * anything and keep state), or a self-contained function (sent as source text).
+ *
+ * @example
+ * ```js
+ * import { Readable } from 'node:stream';
+ * for await (const x of Readable.from([1, 2, 3]).pipe(stage((x) => x * 2))) console.log(x); // 2, 4, 6
+ * ```
+ */
+export function stage<In = any, R = unknown>(fn: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
+export function stage<A = unknown, Out = unknown>(ref: ModuleRef, options?: StageOptions): ModuleStage<A, Out>;
+export function stage(target: StageFunction | ModuleRef, options?: StageOptions): Stage {
+  return new Stage(target, options);
+}

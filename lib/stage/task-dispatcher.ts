@@ -1,0 +1,145 @@
+// The middle layer of a Stage: tasks from acceptance to emission. Pending
+// tasks go to the executor in batches as it has room; replies fill them in;
+// a worker's death re-runs its batch's items alone to find the culprit; and
+// settled tasks leave in arrival order (or as they settle, when unordered).
+
+import { StageError } from '../errors.js';
+import { BatchTimeout, WorkerExit } from '../run/executor.js';
+import type { Executor, RunResult } from '../run/executor.js';
+import { applyReply } from './reply.js';
+import type { StagePlan } from './stage-plan.js';
+import { TaskEmitter } from './task-emitter.js';
+import { TaskState, createTask, dataOf } from './task.js';
+import type { Task } from './task.js';
+
+export abstract class TaskDispatcher extends TaskEmitter {
+  protected readonly executor: Executor;
+  protected pending: Task[] = [];
+  /** Tasks in arrival order from `orderHead` on, until emitted (ordered stages only). */
+  protected order: Task[] = [];
+  protected orderHead = 0;
+  private arrivals = 0;
+
+  constructor(plan: StagePlan) {
+    super(plan);
+    this.executor = plan.executor;
+  }
+
+  /** Called after tasks settled and were emitted: the stream side may let more in, or end. */
+  protected abstract afterSettle(): void;
+
+  /** Takes one chunk in as a task and sends what can go. */
+  protected enqueue(chunk: unknown): void {
+    const task = createTask(chunk, this.arrivals++);
+    this.stats.received++;
+    if (++this.stats.itemsHeld > this.stats.maxItemsHeld) this.stats.maxItemsHeld = this.stats.itemsHeld;
+    if (this.settings.ordered) this.order.push(task);
+    if (task.state === TaskState.PassThrough) this.settle([task]);
+    else this.pending.push(task);
+    this.dispatch();
+  }
+
+  /** Forgets every task: the stage is being destroyed. */
+  protected dropTasks(): void {
+    this.pending = [];
+    this.order = [];
+    this.orderHead = 0;
+  }
+
+  private dispatch(): void {
+    while (this.pending.length > 0 && !this.torn) {
+      // Suspects of a worker's death are at the front; each runs alone on its
+      // worker, so that a second death names the culprit.
+      const alone = this.pending[0]!.alone;
+      if (!this.executor.hasRoom(alone)) return;
+      const limit = alone ? 1 : this.executor.batchLimit();
+      let batch: Task[];
+      if (this.pending.length <= limit) {
+        batch = this.pending;
+        this.pending = [];
+      } else {
+        batch = this.pending.splice(0, limit);
+      }
+      this.executor.run(batch.map(dataOf), alone).then(
+        (reply) => this.onReply(batch, reply),
+        (error: unknown) => this.onBatchError(batch, error),
+      );
+    }
+  }
+
+  private onReply(batch: Task[], reply: RunResult): void {
+    if (this.torn) return;
+    const fatal = applyReply(batch, reply, this.replyContext);
+    if (fatal !== undefined) this.destroy(fatal);
+    else this.settle(batch);
+  }
+
+  private onBatchError(batch: Task[], error: unknown): void {
+    if (this.destroyed) return;
+    // A StageError here is fatal: a replacement worker failed to load.
+    if (error instanceof StageError) {
+      this.destroy(error);
+    } else if (error instanceof BatchTimeout) {
+      const task = batch[0]!;
+      task.state = TaskState.Error;
+      task.error = StageError.timeout(this.name, task.seq, error.timeoutMs);
+      this.settle(batch);
+    } else {
+      this.onWorkerDeath(batch, error);
+    }
+  }
+
+  /**
+   * A worker died with this batch in flight. Unless the batch ran alone on
+   * its worker, which item killed it is unknown, so each is run again alone
+   * on a fresh worker (at-least-once: a function may see an item twice). A
+   * death while alone is the item's own; past `retries` of those it fails,
+   * and the healthy items of the batch still come out, in order.
+   */
+  private onWorkerDeath(batch: Task[], error: unknown): void {
+    const cause = error instanceof WorkerExit && error.cause !== undefined ? error.cause : error;
+    const again: Task[] = [];
+    const failed: Task[] = [];
+    for (const task of batch) {
+      if (task.alone && ++task.deaths > this.settings.retries) {
+        task.state = TaskState.Error;
+        task.error = StageError.workerDied(this.name, task.seq, cause);
+        failed.push(task);
+      } else {
+        task.alone = true;
+        again.push(task);
+      }
+    }
+    this.stats.retried += again.length;
+    // A fused chain runs again as a whole; its first member counts it.
+    if (this.members !== undefined) this.members[0]!.stats.retried += again.length;
+    this.pending.unshift(...again);
+    if (failed.length > 0) this.settle(failed);
+    else this.dispatch();
+  }
+
+  /** Emits what is done, in order if the stage is ordered, then looks for more work. */
+  private settle(batch: Task[]): void {
+    if (this.settings.ordered) this.finishInOrder();
+    else for (const task of batch) if (!this.torn) this.finish(task);
+    if (this.torn) return;
+    this.dispatch();
+    this.afterSettle();
+  }
+
+  // A moving head instead of shift(): no memmove per item; the array is
+  // compacted once its emitted front outgrows what is still waiting.
+  private finishInOrder(): void {
+    const order = this.order;
+    while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn) {
+      this.finish(order[this.orderHead++]!);
+    }
+    if (this.orderHead === order.length) {
+      order.length = 0;
+      this.orderHead = 0;
+    } else if (this.orderHead > 1024 && this.orderHead * 2 > order.length) {
+      this.order = order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+}

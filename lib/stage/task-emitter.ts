@@ -1,0 +1,136 @@
+// The bottom layer of a Stage: how a task whose outcome is known leaves the
+// stage. A value goes downstream in its envelope with this stage's timing, a
+// fan-out gets one envelope per output, a fused chain's records are replayed,
+// and a failure meets the onError policy. Order and dispatch sit above this
+// (task-dispatcher.ts), the Transform's stream side above that (stage.ts).
+
+import { Transform } from 'node:stream';
+import { applyPolicy } from './error-policy.js';
+import { chainOutputs, passThroughChain } from './chain-replay.js';
+import type { ChainMember } from './chain-replay.js';
+import type { ReplyContext } from './reply.js';
+import type { ResolvedStageOptions } from './stage-options.js';
+import type { StagePlan } from './stage-plan.js';
+import { StageStats } from './stage-stats.js';
+import { TaskState } from './task.js';
+import type { Task } from './task.js';
+import { nowSeconds } from '../timing/clock.js';
+import { DetailedTiming } from '../timing/detailed-timing.js';
+
+export abstract class TaskEmitter extends Transform {
+  /** The stage's name in errors and reports. */
+  readonly name: string;
+  /** Counts, items held and (for timed items) where the time went. */
+  readonly stats = new StageStats();
+  /** @internal What the stage runs and how: read by fusion. */
+  readonly plan: StagePlan;
+  protected readonly settings: ResolvedStageOptions;
+  /** Set for a fused stage: the stages it runs, with their own counts. */
+  protected readonly members: ChainMember[] | undefined;
+  protected readonly replyContext: ReplyContext;
+  /** Set in _destroy: cheaper to test per item than the stream's `destroyed` getter. */
+  protected torn = false;
+
+  constructor(plan: StagePlan) {
+    super({ objectMode: true, highWaterMark: plan.settings.highWaterMark });
+    this.name = plan.name;
+    this.plan = plan;
+    this.settings = plan.settings;
+    this.members = plan.members;
+    // Made once: it is needed for every batch.
+    this.replyContext = {
+      name: plan.name,
+      memberNames: plan.members?.map((m) => m.name),
+      causeOf: (stored) => plan.executor.causeOf(stored),
+    };
+  }
+
+  /** Emits one settled task: its outputs downstream, or its failure to the policy. */
+  protected finish(task: Task): void {
+    this.stats.itemsHeld--;
+    if (task.state === TaskState.Chain) {
+      this.finishChain(task);
+      return;
+    }
+    const timing = this.timingOf(task);
+    switch (task.state) {
+      case TaskState.Value:
+        this.stats.emitted++;
+        this.pushResult(task, task.value, timing, false);
+        break;
+      case TaskState.Drop:
+        this.stats.filtered++;
+        break;
+      case TaskState.Many:
+        this.pushMany(task, task.value as unknown[], timing);
+        break;
+      case TaskState.Error:
+        this.finishError(task, timing);
+        break;
+      case TaskState.PassThrough:
+        this.stats.emitted++;
+        if (this.members !== undefined) passThroughChain(this.members);
+        this.push(task.input);
+        break;
+    }
+  }
+
+  /** Replays a fused chain's records for one item and passes its outputs on. */
+  private finishChain(task: Task): void {
+    const { chunks, fatal } = chainOutputs(task, this.members!, this.replyContext.causeOf);
+    this.stats.emitted += chunks.length;
+    this.stats.fanOut += Math.max(0, chunks.length - 1);
+    if (chunks.length === 0 && fatal === undefined) this.stats.filtered++;
+    for (const chunk of chunks) this.push(chunk);
+    if (fatal !== undefined) this.destroy(fatal);
+  }
+
+  private pushMany(task: Task, values: unknown[], timing: DetailedTiming | undefined): void {
+    if (values.length === 0) {
+      this.stats.filtered++;
+      return;
+    }
+    this.stats.emitted += values.length;
+    this.stats.fanOut += values.length - 1;
+    // Each output gets its own envelope (the original shared one timing
+    // record between fan-out copies: its bug 7).
+    for (let k = 0; k < values.length; k++) this.pushResult(task, values[k], timing, k > 0);
+  }
+
+  private finishError(task: Task, timing: DetailedTiming | undefined): void {
+    // In a fused stage, a failure of the whole chain (a dead worker, an input
+    // that cannot cross) is its first member's; an emitted error then passes
+    // the other members untouched, as it would pass separate stages.
+    const members = this.members;
+    if (members !== undefined) members[0]!.stats.received++;
+    const verdict = applyPolicy(this.settings.onError, task.error!, task.data, members?.[0]!.stats ?? this.stats);
+    if (verdict.kind === 'fatal') {
+      this.destroy(verdict.error);
+    } else if (verdict.kind === 'emit') {
+      if (members !== undefined) passThroughChain(members.slice(1));
+      this.pushResult(task, task.error, timing, false);
+    }
+  }
+
+  private timingOf(task: Task): DetailedTiming | undefined {
+    if (task.enteredAt === 0 || task.state === TaskState.PassThrough) return undefined;
+    const timing = new DetailedTiming(task.enteredAt, task.startedAt, task.endedAt, nowSeconds());
+    this.stats.record(timing);
+    return timing;
+  }
+
+  private pushResult(task: Task, value: unknown, timing: DetailedTiming | undefined, fork: boolean): void {
+    const item = task.item;
+    if (item === undefined) {
+      this.push(value);
+      return;
+    }
+    const out = fork ? item.fork(value) : item;
+    out.data = value;
+    if (timing !== undefined) {
+      out.stageTimings.set(this.name, timing);
+      out.queuedSince = timing.queueExitTime;
+    }
+    this.push(out);
+  }
+}
