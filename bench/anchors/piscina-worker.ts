@@ -1,4 +1,5 @@
-// The module piscina's threads load: the bench's stage functions, picked by
-// the `name` option of `piscina.run`.
+// The module piscina's and tinypool's threads load: the bench's stage
+// functions, picked by the `name` option of `run`, and the batch helper.
 
 export * from '../work.js';
+export { batch } from './batch-call.js';

@@ -3,7 +3,8 @@
 import type { WorkName } from '../lib/work-module.js';
 
 export interface RawWorkerData {
-  exportName: WorkName;
+  /** One export: a stage; several: a fused chain, each item through all of them in one crossing. */
+  exportNames: WorkName[];
 }
 
 export interface RawBatch {

@@ -1,12 +1,14 @@
 // Worker side of the raw-workers anchor: runs each batch through one export of
-// bench/work.ts and posts the results back as one message.
+// bench/work.ts (or, for a fused chain, through several in turn) and posts the
+// results back as one message.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as work from '../work.js';
 import type { RawBatch, RawReply, RawWorkerData } from './raw-protocol.js';
 
-const { exportName } = workerData as RawWorkerData;
-const fn = work[exportName] as (item: unknown) => unknown;
+const { exportNames } = workerData as RawWorkerData;
+const fns = exportNames.map((name) => work[name] as (item: unknown) => unknown);
+const fn = fns.length === 1 ? fns[0]! : (item: unknown): unknown => fns.reduce((value, f) => f(value), item);
 const port = parentPort!;
 
 port.on('message', (batch: RawBatch) => {

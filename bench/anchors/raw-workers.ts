@@ -57,8 +57,8 @@ export class RawStage extends Transform {
   }
 
   /** Spawns the workers and waits until each has loaded its function. */
-  static async create(exportName: WorkName, options: RawStageOptions): Promise<RawStage> {
-    const workerData: RawWorkerData = { exportName };
+  static async create(exportNames: WorkName[], options: RawStageOptions): Promise<RawStage> {
+    const workerData: RawWorkerData = { exportNames };
     const workers = await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
         const worker = new Worker(WORKER, { workerData });
@@ -166,5 +166,10 @@ function transferablesOf(items: readonly unknown[]): Transferable[] {
 }
 
 export async function rawStages(names: readonly WorkName[], options: RawStageOptions): Promise<RawStage[]> {
-  return Promise.all(names.map((name) => RawStage.create(name, options)));
+  return Promise.all(names.map((name) => RawStage.create([name], options)));
+}
+
+/** One hand-written crossing for a whole chain: each item runs through every function in one worker call, as a fused chain does. */
+export async function rawChain(names: readonly WorkName[], options: RawStageOptions): Promise<RawStage[]> {
+  return [await RawStage.create([...names], options)];
 }

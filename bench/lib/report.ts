@@ -23,6 +23,10 @@ export interface Check {
   unit: string;
   target?: { atLeast?: number; atMost?: number };
   pass?: boolean;
+  /** Set for the targets of issue 10, which the bench prints together at the end. */
+  issue?: number;
+  /** How the figure was taken (runs, spread), printed beside it. */
+  detail?: string;
 }
 
 export interface ScenarioResult {
@@ -47,4 +51,19 @@ export function check(label: string, value: number, unit: string, target?: { atL
 
 export function rowOf(runner: string, items: number, measured: { itemsPerSecond: number; medianMs?: number; samplesMs?: number[] }, extra: Partial<Row> = {}): Row {
   return { runner, items, itemsPerSecond: measured.itemsPerSecond, medianMs: measured.medianMs, samplesMs: measured.samplesMs, ...extra };
+}
+
+/** A target of issue 10 (close to the crossing ceiling): printed with the others at the end of the run. */
+export function issueTarget(label: string, value: number, unit: string, target: { atLeast?: number; atMost?: number }, detail?: string): Check {
+  const made = check(label, value, unit, target);
+  made.issue = 10;
+  if (detail !== undefined) made.detail = detail;
+  return made;
+}
+
+/** "min-max" of a row's runs, in ms, for a target's detail. */
+export function spreadOf(row: Row): string {
+  const samples = row.samplesMs ?? [];
+  if (samples.length === 0) return '-';
+  return `${Math.min(...samples).toFixed(0)}-${Math.max(...samples).toFixed(0)} ms over ${samples.length} runs`;
 }

@@ -1,14 +1,24 @@
-// The runners of one scenario, one after another in this process, on the same
-// data: each is timed (warm-up + median), its output checked against the
-// first runner's, and its row kept for the table.
+// The runners of one scenario, in this process, on the same data: each is
+// timed (warm-up + median), its output checked against the first runner's,
+// and its row kept for the table. `timeAlternating` runs a group of runners
+// in turns (A B C, A B C, ...) so that a change in the machine's load hits
+// every runner alike: their ratios come from the same stretch of time.
 
 import type { BenchOptions } from './options.js';
 import type { Trial } from './measure.js';
-import { measure } from './measure.js';
+import { measure, median } from './measure.js';
 import { rowOf } from './report.js';
 import type { Check, Row, ScenarioResult } from './report.js';
 import { assertSameOutput } from './same-output.js';
 import { formatRate } from './table.js';
+
+/** One runner of an alternating group. */
+export interface Runner {
+  runner: string;
+  items: number;
+  prepare: () => Promise<Trial<unknown[]>>;
+  extra?: Partial<Row>;
+}
 
 export class ScenarioRun {
   readonly rows: Row[] = [];
@@ -28,10 +38,7 @@ export class ScenarioRun {
       warmups: this.options.warmups,
       runs: this.options.runs,
       prepare,
-      check: (output) => {
-        if (this.reference === undefined) this.reference = output;
-        else assertSameOutput(`scenario ${this.id}`, runner, this.reference, output, items);
-      },
+      check: (output) => this.check(runner, output, items),
     });
     const row = rowOf(runner, items, measured, extra);
     this.rows.push(row);
@@ -39,9 +46,45 @@ export class ScenarioRun {
     return row;
   }
 
+  /**
+   * Times the runners in turns: one warm-up round, then `runs` rounds (the
+   * options' count unless given), each runner once per round. Rows come back
+   * in the order given.
+   */
+  async timeAlternating(runners: readonly Runner[], runs = this.options.runs): Promise<Row[]> {
+    const samples = runners.map(() => [] as number[]);
+    for (let round = 0; round < this.options.warmups + runs; round++) {
+      for (const [i, r] of runners.entries()) {
+        const trial = await r.prepare();
+        const started = performance.now();
+        let output: unknown[];
+        try {
+          output = await trial.run();
+        } finally {
+          await trial.close?.();
+        }
+        const elapsed = performance.now() - started;
+        this.check(r.runner, output, r.items);
+        if (round >= this.options.warmups) samples[i]!.push(elapsed);
+      }
+    }
+    return runners.map((r, i) => {
+      const medianMs = median(samples[i]!);
+      const row = rowOf(r.runner, r.items, { itemsPerSecond: r.items / (medianMs / 1000), medianMs, samplesMs: samples[i]! }, r.extra ?? {});
+      this.rows.push(row);
+      console.log(`   ${r.runner}: ${formatRate(row.itemsPerSecond)} items/s (runs ${samples[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms)`);
+      return row;
+    });
+  }
+
   /** Drops the reference output so that its memory is free for the next scenario. */
   result(): ScenarioResult {
     this.reference = undefined;
     return { id: this.id, title: this.title, rows: this.rows, checks: this.checks, notes: this.notes, figures: this.figures };
+  }
+
+  private check(runner: string, output: unknown[], items: number): void {
+    if (this.reference === undefined) this.reference = output;
+    else assertSameOutput(`scenario ${this.id}`, runner, this.reference, output, items);
   }
 }

@@ -61,3 +61,10 @@ export function formatNumber(value: number): string {
   if (magnitude >= 1) return value.toFixed(2);
   return value.toFixed(3);
 }
+
+/** The targets of issue 10 from every scenario, one line each: figure, value, target, PASS/MISS, how it was taken. */
+export function printIssueTargets(checks: readonly Check[]): void {
+  if (checks.length === 0) return;
+  console.log('\n== targets of issue 10 (ratios from the same run, alternating runs, medians)');
+  printTable(['target', 'value', 'goal', 'result', 'how'], checks.map((c) => [...checkCells(c), c.detail ?? '']));
+}

@@ -1,15 +1,22 @@
 // Scenario 2, tiny items: three light stages over small `{ id, value }`
 // objects. The work is nothing; what is measured is the cost of a stage and of
-// crossing to a worker and back, per item.
+// crossing to a worker and back, per item. Every runner at the library's
+// defaults (concurrency 1, highWaterMark 64 per stage; a fused chain holds the
+// sum, 192) runs in turns with its hand-written equal: raw stages at the same
+// bound, one raw crossing for the whole chain at the chain's bound, and
+// piscina with the items cut into arrays of 256 by the user.
 
+import os from 'node:os';
 import { inlineStages } from '../anchors/inline.js';
-import { timeCrossingAnchors } from '../lib/crossing-anchors.js';
+import { NodeMapAnchor } from '../anchors/node-map.js';
+import type { PoolKind } from '../anchors/pools.js';
+import { rawChain, rawStages } from '../anchors/raw-workers.js';
 import { runThrough } from '../lib/drive.js';
 import type { BenchOptions } from '../lib/options.js';
-import { pipelineRunner, timeFusion } from '../lib/fusion.js';
+import { pipelineRunner } from '../lib/fusion.js';
 import { startedStages } from '../lib/ours.js';
-import { check, ratio } from '../lib/report.js';
-import type { ScenarioResult } from '../lib/report.js';
+import { check, issueTarget, ratio, spreadOf } from '../lib/report.js';
+import type { Row, ScenarioResult } from '../lib/report.js';
 import { ScenarioRun } from '../lib/scenario-run.js';
 import type { WorkName } from '../lib/work-module.js';
 import type { Small } from '../work.js';
@@ -17,31 +24,84 @@ import type { Small } from '../work.js';
 const STAGES: WorkName[] = ['addOne', 'double', 'negate'];
 /** The Python original, 3 identity stages, timing off (python-original.md). */
 export const PYTHON_ITEMS_PER_SECOND = 5_338;
-const OURS = 'ours (stream.pipeline of stages)';
+const STAGE_BOUND = 64;
+const CHAIN_BOUND = STAGE_BOUND * STAGES.length;
+const USER_BATCH = 256;
+const TIMING_RUNS = 5;
 
 export async function runTinyItems(options: BenchOptions): Promise<ScenarioResult> {
-  const items = options.quick ? 100_000 : 1_000_000;
-  const nodeMapItems = options.quick ? 3_000 : 20_000;
-  const run = new ScenarioRun('2', `Tiny items: 3 light stages over ${items.toLocaleString('en-US')} { id, value }`, options);
+  const items = options.quick ? 100_000 : 500_000;
+  const poolItems = options.quick ? 3_000 : 20_000;
+  const threads = os.availableParallelism();
+  const run = new ScenarioRun('2', `Tiny items: 3 light stages over ${items.toLocaleString('en-US')} { id, value }, library defaults`, options);
   const data: Small[] = Array.from({ length: items }, (_, i) => ({ id: i, value: i % 1000 }));
+  const batchedPool = new NodeMapAnchor(threads);
 
-  await run.time('inline', items, () => Promise.resolve({ run: () => runThrough(data, inlineStages(STAGES)) }), { note: 'no crossing: the ceiling' });
-  const ours = await run.time(OURS, items, async () => {
-    const stages = await startedStages(STAGES);
-    return { run: () => runThrough(data, stages) };
-  });
-  const fusion = await timeFusion(run, items, data, STAGES, OURS);
-  const timed = await run.time('ours createPipeline (timing on)', items, pipelineRunner(data, STAGES, { timing: true }), { chart: false });
-  const { raw, nodeMap } = await timeCrossingAnchors(run, data, STAGES, nodeMapItems);
+  const [, ours, raw, fusedOn, fusedOff, rawOne, piscinaBatched] = await run.timeAlternating([
+    { runner: 'inline', items, prepare: () => Promise.resolve({ run: () => runThrough(data, inlineStages(STAGES)) }), extra: { note: 'no crossing: the ceiling' } },
+    { runner: 'ours (stream.pipeline of stages)', items, prepare: async () => {
+      const stages = await startedStages(STAGES);
+      return { run: () => runThrough(data, stages) };
+    } },
+    { runner: `raw-workers (one crossing per stage, bound ${STAGE_BOUND})`, items, prepare: async () => {
+      const chain = await rawStages(STAGES, { concurrency: 1, highWaterMark: STAGE_BOUND });
+      return { run: () => runThrough(data, chain) };
+    } },
+    { runner: 'ours createPipeline (fused, timing on)', items, prepare: pipelineRunner(data, STAGES, { timing: true }) },
+    { runner: 'ours createPipeline (fused, timing off)', items, prepare: pipelineRunner(data, STAGES, { timing: false }), extra: { chart: false } },
+    { runner: `raw-workers (one crossing for the chain, bound ${CHAIN_BOUND})`, items, prepare: async () => {
+      const chain = await rawChain(STAGES, { concurrency: 1, highWaterMark: CHAIN_BOUND });
+      return { run: () => runThrough(data, chain) };
+    } },
+    { runner: `piscina, user batches of ${USER_BATCH}`, items, prepare: () => Promise.resolve({ run: () => batchedPool.runBatched(data, STAGES, USER_BATCH) }) },
+  ]);
+  await batchedPool.close();
+
+  // Per-item pools are slow: a slice of the data, in turns among themselves.
+  const poolData = data.slice(0, poolItems);
+  const kinds: PoolKind[] = ['piscina', 'tinypool', 'workerpool'];
+  const pools = kinds.map((kind) => new NodeMapAnchor(threads, kind));
+  const [nodeMap] = await run.timeAlternating(kinds.map((kind, i) => ({
+    runner: kind === 'piscina' ? 'node-map (piscina, per item)' : `${kind}, per item`,
+    items: poolItems,
+    prepare: () => Promise.resolve({ run: () => pools[i]!.run(poolData, STAGES) }),
+  })));
+  await Promise.all(pools.map((pool) => pool.close()));
+
+  // Timing on against off: more runs, to show the spread.
+  console.log(`   timing on / off, ${TIMING_RUNS} runs in turns:`);
+  const pairRuns = options.quick ? 2 : TIMING_RUNS;
+  const [on, off] = await run.timeAlternating([
+    { runner: 'ours createPipeline (timing on, spread run)', items, prepare: pipelineRunner(data, STAGES, { timing: true }), extra: { chart: false } },
+    { runner: 'ours createPipeline (timing off, spread run)', items, prepare: pipelineRunner(data, STAGES, { timing: false }), extra: { chart: false } },
+  ], pairRuns);
   run.rows.push({ runner: 'python original (0.1.10)', items: 1000, itemsPerSecond: PYTHON_ITEMS_PER_SECOND, reference: true });
 
   run.checks.push(
-    ratio('ours / raw-workers', ours.itemsPerSecond, raw.itemsPerSecond, 0.8),
-    ratio('ours / node-map', ours.itemsPerSecond, nodeMap.itemsPerSecond, 10),
-    ratio('ours / python original', ours.itemsPerSecond, PYTHON_ITEMS_PER_SECOND, 50),
-    ratio(`createPipeline fused / ${fusion.unfusedLabel}`, fusion.fused.itemsPerSecond, fusion.unfused.itemsPerSecond, 2),
-    check('createPipeline timing on / off (1 - cost)', timed.itemsPerSecond / fusion.fused.itemsPerSecond, 'x', { atLeast: 0.85 }),
+    ratio('ours / raw-workers', ours!.itemsPerSecond, raw!.itemsPerSecond, 0.8),
+    ratio('ours / node-map', ours!.itemsPerSecond, nodeMap!.itemsPerSecond, 10),
+    ratio('ours / python original', ours!.itemsPerSecond, PYTHON_ITEMS_PER_SECOND, 50),
+    ratio('createPipeline fused / stream.pipeline (unfused)', fusedOff!.itemsPerSecond, ours!.itemsPerSecond, 2),
+    issueTarget('tiny: unfused / hand-written stages, same bound', ours!.itemsPerSecond / raw!.itemsPerSecond, 'x', { atLeast: 0.9 }, runsOf(ours!, raw!)),
+    issueTarget('tiny: fused, timing on / one hand-written crossing', fusedOn!.itemsPerSecond / rawOne!.itemsPerSecond, 'x', { atLeast: 0.8 }, runsOf(fusedOn!, rawOne!)),
+    issueTarget(`tiny: fused, timing on / piscina batches of ${USER_BATCH}`, fusedOn!.itemsPerSecond / piscinaBatched!.itemsPerSecond, 'x', { atLeast: 1.5 }, runsOf(fusedOn!, piscinaBatched!)),
+    issueTarget('tiny: timing on / timing off', on!.itemsPerSecond / off!.itemsPerSecond, 'x', { atLeast: 0.9 }, `on ${spreadOf(on!)}; off ${spreadOf(off!)}; per-run ratios ${pairRatios(on!, off!)}`),
+    check('tiny: fused timing on / off, in the main group', fusedOn!.itemsPerSecond / fusedOff!.itemsPerSecond, 'x'),
   );
-  run.notes.push(...fusion.notes);
+  run.notes.push(
+    `stage defaults: concurrency 1, highWaterMark ${STAGE_BOUND}; the raw anchors use the same bound per stage, and ${CHAIN_BOUND} for one crossing as the fused chain holds`,
+    `piscina batches: ${threads} threads, one Readable.map per stage over arrays of ${USER_BATCH}, ${threads * 2} calls in flight per stage`,
+  );
   return run.result();
+}
+
+function runsOf(a: Row, b: Row): string {
+  return `medians of ${Math.min(a.samplesMs?.length ?? 0, b.samplesMs?.length ?? 0)} alternating runs`;
+}
+
+/** The ratio of each round's runs (on / off throughput), in round order. */
+function pairRatios(on: Row, off: Row): string {
+  const a = on.samplesMs ?? [];
+  const b = off.samplesMs ?? [];
+  return a.map((ms, i) => (b[i]! / ms).toFixed(2)).join(' ');
 }
