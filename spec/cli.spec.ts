@@ -1,44 +1,12 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { latencyHistogram } from '../lib/cli/histogram.js';
-import { Progress } from '../lib/cli/progress.js';
 import type { RunReport } from '../lib/cli/report.js';
-import { fixturePath, makeTempDir, range } from './helpers.js';
+import { fixturePath, makeTempDir, range, runCliBinary } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/async-task-pipeline.js');
 const STAGES = fixturePath('cli-stages.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real binary with `args`, feeding `stdin` (or nothing) to it. */
-function cli(args: string[], stdin = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined); // the child may exit before reading it all
-    child.stdin.end(stdin);
-  });
-}
+const cli = runCliBinary;
 
 function stageArg(exportName: string, suffix = ''): string[] {
   return ['--stage', `${STAGES}#${exportName}${suffix}`];
@@ -148,31 +116,44 @@ describe('the async-task-pipeline command', function () {
   });
 
   describe('failures', () => {
-    it('exits with 2 and the usage text when no --stage is given', async () => {
-      const run = await cli([]);
-      expect(run.code).to.equal(2);
-      expect(run.stderr).to.include('at least one --stage is required').and.to.include('Usage: async-task-pipeline');
+    /** A usage error is one line saying what is wrong and one pointing at --help, nothing more. */
+    function expectUsageError(run: { code: number | null; stderr: string }, message: string): void {
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.equal(`async-task-pipeline: ${message}\nTry 'async-task-pipeline --help' for more information.\n`);
+    }
+
+    it('exits with 2 and one line pointing at --help when no --stage is given', async () => {
+      expectUsageError(await cli([]), 'at least one --stage is required');
     });
 
     it('exits with 2 naming an unknown option', async () => {
-      const run = await cli([...stageArg('double'), '--fast']);
-      expect(run.code).to.equal(2);
-      expect(run.stderr).to.include("'--fast'").and.to.include('Usage:');
+      expectUsageError(await cli([...stageArg('double'), '--fast']), "Unknown option '--fast'");
     });
 
     it('exits with 2 on a bad concurrency suffix or format', async () => {
-      const concurrency = await cli(stageArg('double', ':concurrency=0'));
-      expect(concurrency.code).to.equal(2);
-      expect(concurrency.stderr).to.include('concurrency must be an integer >= 1, got "0"');
-      const format = await cli([...stageArg('double'), '--format', 'csv']);
-      expect(format.code).to.equal(2);
-      expect(format.stderr).to.include('--format must be jsonl, json, lines; got "csv"');
+      expectUsageError(await cli(stageArg('double', ':concurrency=0')), `--stage ${STAGES}#double:concurrency=0: concurrency must be an integer >= 1, got "0"`);
+      expectUsageError(await cli([...stageArg('double'), '--format', 'csv']), '--format must be jsonl, json, lines; got "csv"');
     });
 
-    it('exits with 2 when --input names a file that does not exist', async () => {
+    it('exits with 1 when --input names a file that does not exist', async () => {
       const run = await cli([...stageArg('double'), '--input', join(temp.dir, 'missing.jsonl')]);
-      expect(run.code).to.equal(2);
-      expect(run.stderr).to.include('missing.jsonl: cannot read it (ENOENT)');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.equal(`async-task-pipeline: --input ${join(temp.dir, 'missing.jsonl')}: cannot read it (ENOENT)\n`);
+    });
+
+    it('exits with 1 when --output names a file in a directory that does not exist', async () => {
+      const output = join(temp.dir, 'no-dir', 'out.jsonl');
+      const run = await cli([...stageArg('double'), '--output', output], jsonl([{ n: 1 }]));
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.equal(`async-task-pipeline: --output ${output}: cannot write it (ENOENT)\n`);
+    });
+
+    it('exits with 1 when --report-json cannot be written, after writing the results', async () => {
+      const file = join(temp.dir, 'no-dir', 'report.json');
+      const run = await cli([...stageArg('double'), '--report-json', file], jsonl([{ n: 1 }]));
+      expect(run.code).to.equal(1);
+      expect(parseLines(run.stdout)).to.deep.equal([{ n: 2 }]);
+      expect(run.stderr).to.equal(`async-task-pipeline: --report-json ${file}: cannot write it (ENOENT)\n`);
     });
 
     it('prints the usage on --help and exits with 0', async () => {
@@ -210,41 +191,6 @@ describe('the async-task-pipeline command', function () {
 });
 
 describe('the command line parts', () => {
-  /** A stand-in for a terminal: keeps what is written, says it is a TTY. */
-  class FakeTerminal extends Writable {
-    isTTY = true;
-    columns = 100;
-    text = '';
-
-    override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-      this.text += chunk.toString();
-      callback();
-    }
-
-    cursorTo(_x: number, _y?: number, callback?: () => void): boolean { callback?.(); return true; }
-    clearLine(_dir: number, callback?: () => void): boolean { callback?.(); return true; }
-    moveCursor(_dx: number, _dy: number, callback?: () => void): boolean { callback?.(); return true; }
-  }
-
-  async function countThrough(progress: Progress, count: number): Promise<void> {
-    await pipeline(Readable.from(range(count)), progress, new Writable({ objectMode: true, write: (_c, _e, cb) => cb() }));
-    progress.stop();
-  }
-
-  it('draws a progress line with items done, items per second and elapsed time on a terminal', async () => {
-    const terminal = new FakeTerminal();
-    const progress = new Progress(terminal, true);
-    await countThrough(progress, 25);
-    expect(progress.done).to.equal(25);
-    expect(terminal.text).to.match(/items 25 \| \d+ items\/s \| elapsed \d+s/);
-  });
-
-  it('draws nothing with --quiet, even on a terminal', async () => {
-    const terminal = new FakeTerminal();
-    await countThrough(new Progress(terminal, false), 5);
-    expect(terminal.text).to.equal('');
-  });
-
   it('builds a histogram whose buckets rise and whose shares add up to one', () => {
     // Latencies spread evenly from 1 ms to 100 ms.
     const source = { count: 1000, percentile: (p: number) => (1 + (99 * p) / 100) / 1000 };

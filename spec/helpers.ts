@@ -164,3 +164,31 @@ export function runNode(script: string, timeoutMs = 15_000): Promise<ChildResult
     });
   });
 }
+
+/** The command's entry file, as npm links it. */
+export const CLI_BIN = fileURLToPath(new URL('../../bin/async-task-pipeline.js', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `async-task-pipeline` binary with `args`, feeding `stdin` to it; kills it after 30 s. */
+export function runCliBinary(args: string[], stdin = ''): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined); // the child may exit before reading it all
+    child.stdin.end(stdin);
+  });
+}

@@ -4,7 +4,8 @@
 // The `async-task-pipeline` command (bin/async-task-pipeline.js imports
 // this file): runs the command line on this process and sets its exit code.
 
-import { EXIT_FAILED, runCli } from './run.js';
+import { runCli } from './commands.js';
+import { EXIT_FAILED, PROGRAM } from './program.js';
 
 let settled = false;
 
@@ -12,7 +13,7 @@ let settled = false;
 // exit with code 0 as if it had succeeded: fail loudly instead.
 process.once('beforeExit', () => {
   if (settled) return;
-  process.stderr.write('async-task-pipeline: stopped before the run finished (no work left to wait on); this is a bug\n');
+  process.stderr.write(`${PROGRAM}: stopped before the run finished (no work left to wait on); this is a bug\n`);
   process.exitCode = EXIT_FAILED;
 });
 
@@ -23,7 +24,7 @@ runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, st
   },
   (error: unknown) => {
     settled = true;
-    process.stderr.write(`async-task-pipeline: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`${PROGRAM}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = EXIT_FAILED;
   },
 );

@@ -1,50 +1,90 @@
 // The progress line on standard error: items done, items per second and
-// elapsed time, drawn by cli-progress, and only on a terminal (a file or a
-// pipe gets nothing: no escape codes in logs).
+// elapsed time, redrawn in place a few times a second, only on a terminal.
+//
+// Drawn by hand rather than by a progress-bar library: a failure message
+// must first clear the line ("\r" then erase to the end of it), and nothing
+// may draw once the run is over, or the line lands after the message.
 
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
-import { SingleBar } from 'cli-progress';
 
 /** Where the progress line goes: standard error, or a stand-in in specs. */
-export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean };
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/** Carriage return, then erase from the cursor to the end of the line. */
+const CLEAR = '\r\x1b[K';
+const REDRAW_MS = 200;
 
 /** Counts items on their way out and shows the count while the run lasts. */
 export class Progress extends Transform {
   done = 0;
-  private readonly bar: SingleBar | undefined;
+  private readonly stream: ProgressStream;
   private readonly startedAt = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  /** Whether the line is on screen now (so a message must clear it first). */
+  private shown = false;
+  private over = false;
 
+  /** `enabled`: draw at all (the caller decides: not --quiet, a terminal, results elsewhere). */
   constructor(stream: ProgressStream, enabled: boolean) {
     super({ objectMode: true });
-    if (!enabled || stream.isTTY !== true) return;
-    this.bar = new SingleBar({
-      format: 'items {value} | {speed} items/s | elapsed {duration_formatted}',
-      stream,
-      fps: 5,
-      hideCursor: false,
-      clearOnComplete: false,
-      linewrap: false,
-    });
-    this.bar.start(0, 0, { speed: '0' });
+    this.stream = stream;
+    if (!enabled) {
+      this.over = true;
+      return;
+    }
+    this.draw();
+    // unref: the line must never keep the process alive by itself.
+    this.timer = setInterval(() => this.draw(), REDRAW_MS).unref();
   }
 
   override _transform(item: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.done++;
-    // cli-progress redraws on its own timer (fps); update only stores the values.
-    this.bar?.update(this.done, { speed: this.speed() });
     callback(null, item);
   }
 
-  /** Draws the final figures and leaves the line in place. */
-  stop(): void {
-    if (this.bar === undefined) return;
-    this.bar.update(this.done, { speed: this.speed() });
-    this.bar.stop();
+  /** Redraws the line in place; nothing once the run is over. */
+  draw(): void {
+    if (this.over) return;
+    const line = this.text();
+    // One column short of the width: a line that fills it wraps on some
+    // terminals. A terminal that knows no width (0) is not cut.
+    const width = (this.stream.columns ?? 0) - 1;
+    this.stream.write(`\r${width > 0 && line.length > width ? line.slice(0, width) : line}\x1b[K`);
+    this.shown = true;
   }
 
-  private speed(): string {
+  /** Takes the line off the screen so a message can be written where it was; the next draw brings it back. */
+  clear(): void {
+    if (!this.shown) return;
+    this.stream.write(CLEAR);
+    this.shown = false;
+  }
+
+  /** The run is done: draws the final figures, ends the line, and draws no more. */
+  stop(): void {
+    if (this.over) return;
+    this.draw();
+    this.stream.write('\n');
+    this.retire();
+  }
+
+  /** The run failed: takes the line off the screen for the message, and draws no more. */
+  abandon(): void {
+    if (this.over) return;
+    this.clear();
+    this.retire();
+  }
+
+  private retire(): void {
+    this.over = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private text(): string {
     const seconds = (performance.now() - this.startedAt) / 1000;
-    return seconds > 0 ? (this.done / seconds).toFixed(0) : '0';
+    const speed = seconds > 0 ? (this.done / seconds).toFixed(0) : '0';
+    return `items ${this.done} | ${speed} items/s | elapsed ${Math.floor(seconds)}s`;
   }
 }

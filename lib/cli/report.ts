@@ -22,6 +22,8 @@ export interface StageReport {
   filtered: number;
   failed: number;
   skipped: number;
+  /** Items run again after their worker died (see --retries). */
+  retried: number;
   /** Time items spent in the stage (queue, transfer and computing), ms. */
   latencyMs: LatencyFiguresMs;
   histogram: HistogramBucket[];
@@ -50,6 +52,7 @@ export function buildRunReport(pipeline: Pipeline, elapsedMs: number): RunReport
       filtered: counts.filtered,
       failed: counts.failed,
       skipped: counts.skipped,
+      retried: counts.retried,
       latencyMs: {
         mean: latency.mean * 1000,
         p50: latency.percentile(50) * 1000,

@@ -1,6 +1,6 @@
-// One run of the command line, from arguments to exit code. Everything it
-// touches of the process comes in `io`, so the flow reads top to bottom:
-// parse, check, start the stages, stream, report.
+// The run command (the default one), from arguments to exit code.
+// Everything it touches of the process comes in `io`, so the flow reads top
+// to bottom: parse, open the files, start the stages, stream, report.
 
 import { writeFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -10,84 +10,115 @@ import { createPipeline } from '../pipeline/pipeline.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { stage } from '../stage/stage.js';
 import type { Stage } from '../stage/stage.js';
+import type { StageOptions } from '../stage/stage-options.js';
 import { toJsonLines } from '../json/to-json-lines.js';
 import { parseCliArgs } from './args.js';
 import type { CliOptions } from './args.js';
+import { DeadLetter } from './dead-letter.js';
+import { emittedErrorsAsJson } from './failure-json.js';
 import { checkInput, openInput, openOutput, parserFor } from './input.js';
+import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROGRAM, fileFailure, packageVersion } from './program.js';
 import { Progress } from './progress.js';
 import type { ProgressStream } from './progress.js';
 import { buildRunReport, formatReport } from './report.js';
-import { USAGE, UsageError } from './usage.js';
+import { USAGE, UsageError, usageMessage } from './usage.js';
 
 /** The process streams a run uses. */
 export interface CliIo {
   stdin: Readable;
-  stdout: Writable;
+  stdout: Writable & { isTTY?: boolean };
   stderr: ProgressStream;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+/** Which end of the run failed first: an error from a stream does not name its stream. */
+type FailedEnd = 'input' | 'output' | 'dead-letter' | undefined;
 
-const PROGRAM = 'async-task-pipeline';
-
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let options: CliOptions;
   let stages: Stage[];
+  let deadLetter: DeadLetter | undefined;
   try {
     options = parseCliArgs(argv);
     if (options.help) {
       io.stdout.write(USAGE);
       return EXIT_OK;
     }
-    await checkInput(options.input);
-    stages = options.stages.map((s) => stage({ module: s.module, export: s.exportName }, { name: s.name, concurrency: s.concurrency }));
+    if (options.version) {
+      io.stdout.write(`${PROGRAM} ${packageVersion()}\n`);
+      return EXIT_OK;
+    }
+    deadLetter = options.deadLetter === undefined ? undefined : new DeadLetter(options.deadLetter);
+    stages = makeStages(options, deadLetter);
   } catch (error) {
-    // A bad module path or option is the command line's fault too.
+    // A module path the library refuses is the command line's fault too.
     if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    io.stderr.write(`${PROGRAM}: ${error.message}\n\n${USAGE}`);
+    io.stderr.write(usageMessage(error));
     return EXIT_USAGE;
   }
-  return runStages(options, stages, io);
+  return runStages(options, stages, deadLetter, io);
 }
 
-async function runStages(options: CliOptions, stages: Stage[], io: CliIo): Promise<number> {
+function makeStages(options: CliOptions, deadLetter: DeadLetter | undefined): Stage[] {
+  const shared: StageOptions = { onError: deadLetter?.writable ?? options.onError, ordered: options.ordered };
+  if (options.timeoutMs !== undefined) shared.timeout = options.timeoutMs;
+  if (options.retries !== undefined) shared.retries = options.retries;
+  return options.stages.map((s) =>
+    stage({ module: s.module, export: s.exportName }, { ...shared, name: s.name, concurrency: s.concurrency }),
+  );
+}
+
+async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadLetter | undefined, io: CliIo): Promise<number> {
   const flow = createPipeline(stages);
-  const progress = new Progress(io.stderr, !options.quiet);
+  // As curl does: no progress line when the results go to the same terminal.
+  const progress = new Progress(io.stderr, !options.quiet && io.stderr.isTTY === true && !(options.output === '-' && io.stdout.isTTY === true));
   const startedAt = performance.now();
-  let code = EXIT_OK;
-  // Which end failed first, to say so: an error from a stream carries no name of its stream.
-  let failedEnd: 'input' | 'output' | undefined;
+  let failedEnd: FailedEnd;
+  const failing = (end: FailedEnd) => (): void => { failedEnd ??= end; };
   try {
+    await checkInput(options.input);
+    const output = await openOutput('--output', options.output, io.stdout);
+    await deadLetter?.open((error) => {
+      failing('dead-letter')();
+      flow.destroy(error);
+    });
     // Load every module before reading any input: a missing one fails at once.
     await flow.start();
     const input = openInput(options.input, io.stdin);
     const parser = parserFor(options.format);
-    const output = openOutput(options.output, io.stdout);
-    input.once('error', () => { failedEnd ??= 'input'; });
-    parser.once('error', () => { failedEnd ??= 'input'; });
-    output.once('error', () => { failedEnd ??= 'output'; });
-    await pipeline(input, parser, flow, progress, toJsonLines(), output);
+    input.once('error', failing('input'));
+    parser.once('error', failing('input'));
+    output.once('error', failing('output'));
+    const results = options.onError === 'emit' ? [flow, emittedErrorsAsJson()] : [flow];
+    await pipeline([input, parser, ...results, progress, toJsonLines(), output]);
+    await deadLetter?.close();
   } catch (error) {
     // A failed start() leaves the pipeline whole: end every stage's workers.
     flow.destroy();
+    deadLetter?.abort();
+    progress.abandon();
     io.stderr.write(`${PROGRAM}: ${describeFailure(error, failedEnd, options)}\n`);
-    code = EXIT_FAILED;
-  } finally {
-    progress.stop();
+    await writeReports(flow, performance.now() - startedAt, options, io).catch(() => undefined);
+    return EXIT_FAILED;
   }
-  await writeReports(flow, performance.now() - startedAt, options, io);
-  return code;
+  progress.stop();
+  try {
+    await writeReports(flow, performance.now() - startedAt, options, io);
+  } catch (error) {
+    io.stderr.write(`${PROGRAM}: ${describeFailure(error, undefined, options)}\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
 }
 
-function describeFailure(error: unknown, failedEnd: 'input' | 'output' | undefined, options: CliOptions): string {
-  if (error instanceof StageError) {
+function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptions): string {
+  if (error instanceof CliFailure) return error.message;
+  if (StageError.isStageError(error)) {
     const note = error.seq === undefined ? '' : "\n  (item numbers count the input's records from 0)";
     return `${error.code}: ${error.message}${note}`;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (failedEnd === 'output') return `--output ${options.output === '-' ? '(standard output)' : options.output}: ${message}`;
+  if (failedEnd === 'dead-letter') return `--dead-letter ${options.deadLetter}: ${message}`;
   if (failedEnd === 'input') {
     const source = options.input === '-' ? 'standard input' : options.input;
     return `${source} (--format ${options.format}): ${message}`;
@@ -99,5 +130,13 @@ async function writeReports(flow: Pipeline, elapsedMs: number, options: CliOptio
   if (!options.report && options.reportJson === undefined) return;
   const report = buildRunReport(flow, elapsedMs);
   if (options.report) io.stderr.write(formatReport(report));
-  if (options.reportJson !== undefined) await writeFile(options.reportJson, JSON.stringify(report, null, 2) + '\n');
+  if (options.reportJson !== undefined) await writeText('--report-json', options.reportJson, JSON.stringify(report, null, 2) + '\n');
+}
+
+async function writeText(option: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    throw fileFailure(`${option} ${path}`, 'write', error);
+  }
 }

@@ -1,38 +1,68 @@
-// The command line's usage text, and the error that prints it (exit code 2).
+// The command line's usage text, and the error for a command line that
+// cannot run (exit code 2, one line and a pointer to --help).
 
-export const USAGE = `Usage: async-task-pipeline --stage ./module.js#export[:concurrency=N] [--stage …] [options]
+import { PROGRAM } from './program.js';
+
+export const USAGE = `Usage: ${PROGRAM} -s MODULE#EXPORT[:concurrency=N] [-s …] [options]
+       ${PROGRAM} --help | --version
 
 Reads items, runs them through the stages in order (each in worker threads),
 and writes the results as JSON Lines.
 
-Options:
-  --stage SPEC          A stage: a module path (relative to the working directory)
-                        or file URL, then #exportName (default: the default export),
-                        then optionally :concurrency=N worker threads. Repeatable;
-                        stages run in the order given. At least one is required.
-  --input FILE|-        Where items come from (default: - , standard input).
-  --format FORMAT       How the input is read (default: jsonl):
-                          jsonl  one JSON value per line
-                          json   one top-level JSON array, one item per element
-                          lines  one string item per line of text
-  --output FILE|-       Where results go, as JSON Lines (default: - , standard output).
-  --report              Print a per-stage table (counts, p50/p95/p99 latency and a
-                        latency histogram) to standard error at the end.
-  --report-json FILE    Write the same report as JSON to FILE.
-  --quiet               No progress line (it shows only when standard error is a terminal).
-  --help                Print this text.
+Stages:
+  -s, --stage SPEC        A stage: a module path (relative to the working directory)
+                          or file URL, then #exportName (default: the default export),
+                          then optionally :concurrency=N worker threads. Repeatable;
+                          stages run in the order given. At least one is required.
 
-Exit codes: 0 done, 1 a stage or the input failed, 2 bad usage.
+Input and output:
+  -i, --input FILE|-      Where items come from (default: - , standard input).
+  -f, --format FORMAT     How the input is read (default: jsonl):
+                            jsonl  one JSON value per line
+                            json   one top-level JSON array, one item per element
+                            lines  one string item per line of text
+  -o, --output FILE|-     Where results go, as JSON Lines (default: - , standard output).
+
+Failures (for every stage):
+      --on-error POLICY   What a failed item does (default: fail):
+                            fail  stop the run, exit 1, naming the stage and item
+                            skip  drop the item; the run goes on
+                            emit  write {"error": {...}} in the item's place
+      --dead-letter FILE  Write each failed item to FILE as a JSON line
+                          {"error": {...}, "item": ...} and go on (instead of --on-error).
+      --timeout MS        Milliseconds one item may run before it fails with TIMEOUT
+                          (items then cross to the workers one at a time).
+      --retries N         Times an item that killed its worker is run again before it
+                          fails with WORKER_DIED (default: 1).
+      --unordered         Write results as they complete rather than in input order.
+
+Reports:
+      --report            Print a per-stage table (counts, p50/p95/p99 latency and a
+                          latency histogram) to standard error at the end.
+      --report-json FILE  Write the same report as JSON to FILE.
+      --trace FILE        Write the timing of the last items as a Chrome trace
+                          (open it in https://ui.perfetto.dev or chrome://tracing).
+  -q, --quiet             No progress line. It shows only when standard error is a
+                          terminal and the results do not go to one.
+  -h, --help              Print this text.
+  -V, --version           Print the version.
+
+Exit codes: 0 done, 1 a stage, the input or a file failed, 2 bad usage.
 
 Example:
-  async-task-pipeline --stage ./parse.js#parse --stage ./score.js#score:concurrency=4 \\
-    --input events.jsonl --output scored.jsonl --report
+  ${PROGRAM} -s ./parse.js#parse -s ./score.js#score:concurrency=4 \\
+    -i events.jsonl -o scored.jsonl --on-error skip --report
 `;
 
-/** A command line that cannot run: the process prints the message and the usage, and exits with 2. */
+/** A command line that cannot run: the process prints the message and a pointer to --help, and exits with 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** What a usage error prints: one line saying what is wrong, one saying where help is (as GNU tools do). */
+export function usageMessage(error: UsageError): string {
+  return `${PROGRAM}: ${error.message}\nTry '${PROGRAM} --help' for more information.\n`;
 }
