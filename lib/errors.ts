@@ -16,7 +16,9 @@ export type StageErrorCode =
   /** The item ran longer than `options.timeout`. */
   | 'TIMEOUT'
   /** The stage or pipeline was used in a way its contract does not allow. */
-  | 'INVALID_STATE';
+  | 'INVALID_STATE'
+  /** A remote stage's transport failed: its server could not be reached, or the connection was lost. */
+  | 'TRANSPORT_FAILED';
 
 /** Fields a {@link StageError} is built from. */
 export interface StageErrorInit {
@@ -97,6 +99,10 @@ export class StageError extends Error {
       `Stage "${stage}": item ${seq} ran longer than options.timeout (${timeoutMs} ms); its worker was replaced`,
       { code: 'TIMEOUT', stage, seq },
     );
+  }
+
+  static transportFailed(stage: string, what: string, cause: unknown): StageError {
+    return new StageError(`Stage "${stage}" ${what}: ${describe(cause)}`, { code: 'TRANSPORT_FAILED', stage, cause });
   }
 
   static invalidState(stage: string, message: string): StageError {

@@ -83,4 +83,14 @@ describe('the layout of lib/', () => {
       .sort();
     expect(users).to.deep.equal(['run/worker-thread.ts', 'run/worker.ts']);
   });
+
+  it('reaches the redis client only through run/redis/connection.ts, loaded by the subpath and the worker command alone', () => {
+    const users = files.filter((file) => importsOf(file).some((spec) => spec === 'redis' || spec.startsWith('@redis/')));
+    expect(users.map((file) => relative(LIB, file))).to.deep.equal(['run/redis/connection.ts']);
+    const intoRedis = files
+      .filter((file) => !relative(LIB, file).startsWith('run/redis/'))
+      .filter((file) => importsOf(file).some((spec) => spec.startsWith('.') && relative(LIB, resolve(dirname(file), spec)).startsWith('run/redis/')))
+      .map((file) => relative(LIB, file));
+    expect(intoRedis).to.deep.equal(['cli/worker.ts']);
+  });
 });

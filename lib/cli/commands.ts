@@ -5,6 +5,7 @@
 
 import type { CliIo } from './run.js';
 import { runCommand } from './run.js';
+import { runWorkerCli } from './worker.js';
 
 export type { CliIo } from './run.js';
 
@@ -15,7 +16,10 @@ export interface Command {
 }
 
 /** Named commands; `run` is also the default. */
-export const COMMANDS: readonly Command[] = [{ name: 'run', run: runCommand }];
+export const COMMANDS: readonly Command[] = [
+  { name: 'run', run: runCommand },
+  { name: 'worker', run: runWorkerCli },
+];
 
 const DEFAULT = COMMANDS[0]!;
 

@@ -13,6 +13,7 @@ function fusable(stage: Stage): boolean {
   const { settings, members, target } = stage.plan;
   // A subclass (gulpStage) wraps its items in ways a chain would bypass.
   return stage.constructor === Stage && members === undefined && target !== undefined && settings.thread && settings.timeout === undefined &&
+    settings.transport === undefined &&
     settings.signal === undefined && !stage.started && stage.listenerCount('data') === 0 && !stage.destroyed;
 }
 

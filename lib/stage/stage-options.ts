@@ -4,6 +4,8 @@ import {
   checkAbortSignal, checkBoolean, checkCloneable, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkPositive, checkString,
 } from '../checks.js';
 import type { StageError } from '../errors.js';
+import { isTransport } from '../run/transport.js';
+import type { Transport } from '../run/transport.js';
 
 /**
  * What a stage does with an item whose function failed.
@@ -56,6 +58,15 @@ export interface StageOptions {
    * @default false
    */
   transfer?: boolean;
+  /**
+   * Run the stage's batches on worker processes elsewhere, through this
+   * transport (`redisTransport()` from `async-task-pipeline/redis`). Module
+   * stages only. The workers decide their threads, so `concurrency`,
+   * `thread`, `timeout`, `resourceLimits`, `transfer` and `context` do not
+   * apply; order, `onError`, `retries`, counts and timing are as on threads.
+   * @default none: the stage runs on this process's threads
+   */
+  transport?: Transport;
 }
 
 export interface ResolvedStageOptions {
@@ -71,6 +82,7 @@ export interface ResolvedStageOptions {
   timeout: number | undefined;
   resourceLimits: ResourceLimits | undefined;
   transfer: boolean;
+  transport: Transport | undefined;
 }
 
 /** The default queue bound: large enough for batches that amortise a crossing. */
@@ -78,13 +90,17 @@ export const DEFAULT_HIGH_WATER_MARK = 64;
 
 const KNOWN = [
   'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'retries', 'timeout',
-  'resourceLimits', 'transfer',
+  'resourceLimits', 'transfer', 'transport',
 ] as const;
+
+// What the worker processes decide, or what cannot be given to them.
+const LOCAL_ONLY = ['concurrency', 'thread', 'timeout', 'resourceLimits', 'transfer', 'context'] as const;
 
 export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   const given = options === undefined ? {} : checkObject('options', options);
   checkKnownKeys('options', given, KNOWN);
   const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, transfer } = given;
+  const transport = given.transport === undefined ? undefined : checkTransport(given);
   const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
   if (!runsInThread && timeout !== undefined) {
     throw new TypeError('options.timeout needs thread: true: a function on the main thread cannot be stopped');
@@ -103,7 +119,23 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     timeout: timeout === undefined ? undefined : checkPositive('options.timeout', timeout),
     resourceLimits: resourceLimits === undefined ? undefined : checkObject('options.resourceLimits', resourceLimits),
     transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
+    transport,
   };
+}
+
+function checkTransport(given: Record<string, unknown>): Transport {
+  const transport = given.transport;
+  if (!isTransport(transport)) {
+    throw new TypeError(
+      `options.transport must be a transport made by redisTransport() from 'async-task-pipeline/redis', got ${typeof transport}`,
+    );
+  }
+  for (const option of LOCAL_ONLY) {
+    if (given[option] !== undefined) {
+      throw new TypeError(`options.${option} does not apply with options.transport: the worker processes run the function (see their --concurrency)`);
+    }
+  }
+  return transport;
 }
 
 function checkPolicy(value: unknown): ErrorPolicy {

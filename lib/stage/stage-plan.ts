@@ -12,6 +12,7 @@ import type { StageStats } from './stage-stats.js';
 import { resolveTarget } from './stage-target.js';
 import type { ResolvedTarget } from './stage-target.js';
 import { WorkerPool } from '../run/worker-pool.js';
+import { transportExecutor } from '../run/transport.js';
 
 /** What fusion needs of a member stage. */
 export interface FusableStage {
@@ -46,6 +47,7 @@ function workerStep(target: ResolvedTarget, settings: ResolvedStageOptions): Wor
 }
 
 function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions): Executor {
+  if (settings.transport !== undefined) return remoteExecutor(target, settings);
   const { step, fn, description } = target;
   const { concurrency, context } = settings;
   if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency });
@@ -63,6 +65,18 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
     timeoutMs: settings.timeout,
     resourceLimits: settings.resourceLimits,
   });
+}
+
+/** A module stage whose batches run on worker processes elsewhere, through its transport. */
+function remoteExecutor(target: ResolvedTarget, settings: ResolvedStageOptions): Executor {
+  const { step, description } = target;
+  if (step.kind !== 'module') {
+    throw new TypeError(
+      `stage "${step.name}": options.transport runs module stages only ({ module, export }): ` +
+        'a worker process loads the modules named on its command line and never runs code sent to it',
+    );
+  }
+  return transportExecutor(settings.transport!, { name: step.name, target: description, highWaterMark: settings.highWaterMark });
 }
 
 function planFused(members: readonly FusableStage[]): StagePlan {

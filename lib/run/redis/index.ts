@@ -1,0 +1,4 @@
+// `async-task-pipeline/redis`: the only entry that loads the `redis` client.
+export { redisTransport } from './redis-transport.js';
+export type { RedisTransportOptions } from './redis-transport.js';
+export type { Transport } from '../transport.js';

@@ -1,0 +1,277 @@
+// The producer's side of a remote stage: an Executor whose batches are
+// entries of a Redis stream, run by `async-task-pipeline worker` processes
+// wherever they are, and answered on a reply stream of this run's own.
+
+import { randomUUID } from 'node:crypto';
+import { StageError } from '../../errors.js';
+import { nowSeconds } from '../../timing/clock.js';
+import { WorkerExit } from '../executor.js';
+import type { Executor, RunResult } from '../executor.js';
+import type { SerializedError } from '../protocol.js';
+import { deserializeError } from '../serialized-error.js';
+import { RedisConnection, redactUrl } from './connection.js';
+import type { ConnectionOptions } from './connection.js';
+import { GROUP, Field, ReplyKind, isBusyGroup, replyKey, requestKey } from './keys.js';
+import { decode, encode, entriesOf, requestFields, text } from './wire.js';
+import type { Entry, WireReply } from './wire.js';
+import { runSendable } from './sendable.js';
+
+// Batches aim at a few ms of work, as on threads: long enough to amortise the
+// five Redis commands a batch costs, short enough that a worker which fetched
+// one does not sit on work another could do (measured: a worker that fetched
+// 64 slow items kept them all while the other idled).
+const TARGET_BATCH_SECONDS = 0.004;
+const FIRST_BATCH_LIMIT = 16;
+const MAX_BATCH = 4096;
+// Batches out at once: two per worker thread seen lately (one running, one
+// waiting), and a few before any worker has answered.
+const MIN_WINDOW = 4;
+const WORKER_SEEN_SECONDS = 10;
+// A reply stream outlives a producer that dies without cleaning up by at most
+// this long; a live producer refreshes it well before.
+const REPLY_TTL_MS = 120_000;
+const REFRESH_MS = 20_000;
+const READ_BLOCK_MS = 1_000;
+const READ_COUNT = 1_000;
+
+export interface RedisExecutorOptions {
+  stage: string;
+  /** For LOAD_FAILED messages: the module and export. */
+  target: string;
+  highWaterMark: number;
+  prefix: string;
+  connection: ConnectionOptions;
+}
+
+interface Outstanding {
+  resolve: (reply: RunResult) => void;
+  reject: (error: unknown) => void;
+  /** The request entry's id, once XADD has answered. */
+  entryId: string | undefined;
+  alone: boolean;
+}
+
+export class RedisExecutor implements Executor {
+  private readonly requests: string;
+  private readonly replies: string;
+  private commands: RedisConnection | undefined;
+  private reader: RedisConnection | undefined;
+  private starting: Promise<void> | undefined;
+  private connecting: Promise<void> | undefined;
+  private abortStart: ((error: Error) => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private refresher: NodeJS.Timeout | undefined;
+  private readonly outstanding = new Map<number, Outstanding>();
+  private nextBatch = 0;
+  private suspects = 0;
+  private lastReplyId = '0-0';
+  private secondsPerItem = 0;
+  /** Worker consumer name: its thread count and when it last answered (seconds). */
+  private readonly workers = new Map<string, { threads: number; seenAt: number }>();
+  private failure: StageError | undefined;
+  /** Replies to batches already answered (a worker that was thought dead), dropped. */
+  duplicates = 0;
+
+  constructor(private readonly options: RedisExecutorOptions) {
+    this.requests = requestKey(options.prefix, options.stage);
+    this.replies = replyKey(options.prefix, options.stage, randomUUID());
+  }
+
+  start(): Promise<void> {
+    // close() during a connect settles start() at once; the connection, if
+    // it still comes, is closed by shutDown.
+    this.starting ??= Promise.race([
+      (this.connecting = this.connect()),
+      new Promise<never>((_, reject) => { this.abortStart = reject; }),
+    ]);
+    return this.starting;
+  }
+
+  hasRoom(alone = false): boolean {
+    // A failed transport takes the next batch only to reject it: the stage then fails.
+    if (this.failure !== undefined) return true;
+    // A suspect of a death runs with nothing else of this stage out, so that
+    // if its worker process dies again, the suspect is the cause.
+    if (this.suspects > 0) return false;
+    if (alone) return this.outstanding.size === 0;
+    return this.outstanding.size < this.window();
+  }
+
+  batchLimit(): number {
+    const byTime = this.secondsPerItem === 0 ? FIRST_BATCH_LIMIT : Math.floor(TARGET_BATCH_SECONDS / this.secondsPerItem);
+    // Leave items for the other batches of the window, so that every worker gets some.
+    const byBound = Math.floor(this.options.highWaterMark / this.window());
+    return Math.max(1, Math.min(MAX_BATCH, byTime, byBound));
+  }
+
+  async run(inputs: unknown[], alone = false): Promise<RunResult> {
+    if (this.failure !== undefined) throw this.failure;
+    let payload: Buffer;
+    try {
+      payload = encode(inputs);
+    } catch {
+      return runSendable(inputs, (sendable) => this.run(sendable, alone));
+    }
+    const batch = this.nextBatch++;
+    const reply = new Promise<RunResult>((resolve, reject) => {
+      this.outstanding.set(batch, { resolve, reject, entryId: undefined, alone });
+    });
+    if (alone) this.suspects++;
+    // Commands sent in one tick go out as one pipeline (node-redis), so the
+    // batches of one dispatch cost one round trip.
+    this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, alone, payload)]).then(
+      (id) => {
+        const waiting = this.outstanding.get(batch);
+        if (waiting !== undefined) waiting.entryId = String(id);
+      },
+      (error: unknown) => this.fail(error),
+    );
+    return reply;
+  }
+
+  causeOf(stored: unknown): unknown {
+    return deserializeError(stored as SerializedError);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async connect(): Promise<void> {
+    const { connection } = this.options;
+    try {
+      this.commands = await RedisConnection.open(connection);
+      this.reader = await this.commands.duplicate();
+      await this.commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
+        if (!isBusyGroup(error)) throw error;
+      });
+      // The reply stream exists before any worker answers: workers add to it
+      // with NOMKSTREAM, so that replies to a run that has gone create nothing.
+      this.lastReplyId = String(await this.commands.send(['XADD', this.replies, '*', 'open', '1']));
+      await this.commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]);
+    } catch (error) {
+      this.reader?.close();
+      this.commands?.close();
+      throw StageError.transportFailed(this.options.stage, `could not reach Redis at ${redactUrl(connection.url)}`, error);
+    }
+    if (this.closing !== undefined) return;
+    this.commands.onLost((error) => this.fail(error));
+    this.reader.onLost((error) => this.fail(error));
+    this.refresher = setInterval(() => {
+      this.commands!.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]).catch((error: unknown) => this.fail(error));
+    }, REFRESH_MS).unref();
+    void this.readReplies();
+  }
+
+  /** Batches out at once: two per worker thread that answered lately, at least MIN_WINDOW. */
+  private window(): number {
+    const since = nowSeconds() - WORKER_SEEN_SECONDS;
+    let threads = 0;
+    for (const worker of this.workers.values()) if (worker.seenAt >= since) threads += worker.threads;
+    return Math.max(MIN_WINDOW, 2 * threads);
+  }
+
+  private async readReplies(): Promise<void> {
+    const reader = this.reader!;
+    while (this.closing === undefined && this.failure === undefined) {
+      let reply;
+      try {
+        reply = await reader.send(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(READ_BLOCK_MS), 'STREAMS', this.replies, this.lastReplyId]);
+      } catch (error) {
+        if (this.closing === undefined) this.fail(error);
+        return;
+      }
+      const receivedAt = nowSeconds();
+      const entries = entriesOf(reply);
+      if (entries.length === 0) continue;
+      for (const entry of entries) this.onReply(entry, receivedAt);
+      this.lastReplyId = entries[entries.length - 1]!.id;
+      // What has been read is dropped (MINID keeps the last id); this is the
+      // reply stream, which no consumer group points into.
+      this.commands!.send(['XTRIM', this.replies, 'MINID', this.lastReplyId]).catch(() => undefined);
+    }
+  }
+
+  private onReply(entry: Entry, receivedAt: number): void {
+    const batch = Number(text(entry, Field.Batch));
+    const waiting = this.outstanding.get(batch);
+    // At-least-once delivery: a batch answered twice (its worker was thought
+    // dead, then answered after all) keeps its first answer.
+    if (waiting === undefined) {
+      if (entry.fields.has(Field.Kind)) this.duplicates++;
+      return;
+    }
+    this.outstanding.delete(batch);
+    if (waiting.alone) this.suspects--;
+    const worker = text(entry, Field.Worker);
+    this.workers.set(worker, { threads: Number(text(entry, Field.Threads)) || 1, seenAt: receivedAt });
+    const kind = text(entry, Field.Kind);
+    try {
+      if (kind === ReplyKind.Done) waiting.resolve(this.timed(decode<WireReply>(entry.fields.get(Field.Data)), receivedAt));
+      else if (kind === ReplyKind.Died) waiting.reject(new WorkerExit(-1, deserializeError(decode<SerializedError>(entry.fields.get(Field.Data)))));
+      else waiting.reject(StageError.loadFailed(this.options.stage, this.options.target, deserializeError(decode<SerializedError>(entry.fields.get(Field.Data)))));
+    } catch (error) {
+      waiting.reject(StageError.transportFailed(this.options.stage, `could not read a reply from worker "${worker}"`, error));
+    }
+  }
+
+  /**
+   * Moves the worker's times onto this clock: its reply is taken to be sent
+   * when it arrived here. Computation keeps the worker's own durations; queue
+   * wait and transmission are then differences of this clock's readings, so
+   * two machines' clocks never meet in one figure (the reply's trip back
+   * counts as queue wait).
+   */
+  private timed(reply: WireReply, receivedAt: number): RunResult {
+    const shift = receivedAt - reply.sentAt;
+    const times = reply.times;
+    for (let i = 0; i < times.length; i++) times[i]! += shift;
+    this.learn(times);
+    return reply;
+  }
+
+  private learn(times: Float64Array): void {
+    const count = times.length / 2;
+    if (count === 0) return;
+    const perItem = Math.max(1e-9, (times[times.length - 1]! - times[0]!) / count);
+    this.secondsPerItem = this.secondsPerItem === 0 ? perItem : this.secondsPerItem * 0.75 + perItem * 0.25;
+  }
+
+  /** The first transport failure fails every batch out and every batch to come. */
+  private fail(cause: unknown): void {
+    if (this.failure !== undefined || this.closing !== undefined) return;
+    const { stage, connection } = this.options;
+    this.failure = StageError.transportFailed(stage, `lost its connection to Redis at ${redactUrl(connection.url)}`, cause);
+    for (const waiting of this.outstanding.values()) waiting.reject(this.failure);
+    this.outstanding.clear();
+    this.suspects = 0;
+  }
+
+  private async shutDown(): Promise<void> {
+    clearInterval(this.refresher);
+    this.abortStart?.(StageError.transportFailed(this.options.stage, 'closed while connecting', new Error('closed')));
+    await this.connecting?.catch(() => undefined);
+    const closed = new Error('the stage closed before this batch was answered');
+    const entryIds: string[] = [];
+    for (const waiting of this.outstanding.values()) {
+      if (waiting.entryId !== undefined) entryIds.push(waiting.entryId);
+      waiting.reject(closed);
+    }
+    this.outstanding.clear();
+    this.reader?.close();
+    const commands = this.commands;
+    if (commands === undefined) return;
+    // Batches nobody has answered are taken back, so that no worker runs them
+    // for a run that has gone; the reply stream goes with the run.
+    if (commands.lost === undefined && this.failure === undefined) {
+      try {
+        if (entryIds.length > 0) await commands.send(['XDEL', this.requests, ...entryIds]);
+        await commands.send(['DEL', this.replies]);
+      } catch {
+        // The server went away while closing: nothing left to clean.
+      }
+    }
+    commands.close();
+  }
+}

@@ -1,0 +1,240 @@
+// One stage as a worker process serves it: fetch batches from the stage's
+// request stream with XREADGROUP, run each on the local thread pool, answer
+// with one MULTI (reply XADD, XACK, XDEL), keep held batches alive with
+// heartbeats, and answer for batches whose worker process died.
+
+import { WorkerExit } from '../executor.js';
+import { serializeError } from '../serialized-error.js';
+import type { WorkerPool } from '../worker-pool.js';
+import type { RedisConnection } from './connection.js';
+import { GROUP, Field, ReplyKind, isBusyGroup, requestKey } from './keys.js';
+import { claimedOf, decode, encode, entriesOf, replyFields, text } from './wire.js';
+import type { Entry } from './wire.js';
+import { encodeReply } from './reply-payload.js';
+
+// A blocking read returns at least this often, so that a drain starts soon.
+const READ_BLOCK_MS = 1_000;
+const RETRY_MS = 250;
+
+export interface StageServerOptions {
+  stage: string;
+  prefix: string;
+  /** This process's consumer name in the group. */
+  consumer: string;
+  threads: number;
+  reclaimAfterMs: number;
+  pool: WorkerPool;
+  commands: RedisConnection;
+  /** A connection of its own: XREADGROUP … BLOCK holds it. */
+  reader: RedisConnection;
+  log: (line: string) => void;
+}
+
+interface Held {
+  entry: Entry;
+  /** A suspect of a worker's death: runs with nothing else on this process. */
+  alone: boolean;
+}
+
+export class StageServer {
+  private readonly requests: string;
+  /** Batches this process has fetched and not yet answered, by entry id. */
+  private readonly held = new Map<string, Held>();
+  private readonly queue: Held[] = [];
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private reclaiming = false;
+
+  constructor(private readonly options: StageServerOptions) {
+    this.requests = requestKey(options.prefix, options.stage);
+  }
+
+  /** Serves until `stop()`, then finishes and answers what it holds. */
+  async serve(): Promise<void> {
+    const { reclaimAfterMs } = this.options;
+    await this.createGroup();
+    await this.answerOwnPending();
+    // Three heartbeats per reclaim period: a live worker's batches never look idle.
+    this.timers.push(setInterval(() => this.heartbeat(), Math.max(10, reclaimAfterMs / 3)));
+    this.timers.push(setInterval(() => void this.reclaim(), Math.max(10, reclaimAfterMs / 4)));
+    while (!this.stopping) await this.fetch();
+    while (this.held.size > 0) await new Promise<void>((resolve) => { this.wake = resolve; });
+    for (const timer of this.timers) clearInterval(timer);
+    await this.leaveGroup();
+  }
+
+  /** Stops fetching; `serve()` resolves once every held batch is answered. */
+  stop(): void {
+    this.stopping = true;
+    this.wakeUp();
+  }
+
+  private async fetch(): Promise<void> {
+    const room = this.room();
+    if (room === 0) {
+      await new Promise<void>((resolve) => { this.wake = resolve; });
+      return;
+    }
+    let reply;
+    try {
+      reply = await this.options.reader.send([
+        'XREADGROUP', 'GROUP', GROUP, this.options.consumer, 'COUNT', String(room), 'BLOCK', String(READ_BLOCK_MS),
+        'STREAMS', this.requests, '>',
+      ]);
+    } catch (error) {
+      await this.recover(error);
+      return;
+    }
+    // Entries a read returns are in this consumer's pending list: they are
+    // run and answered even when a drain began meanwhile.
+    for (const entry of entriesOf(reply)) {
+      const held = { entry, alone: text(entry, Field.Alone) === '1' };
+      this.held.set(entry.id, held);
+      this.queue.push(held);
+    }
+    this.pump();
+  }
+
+  /**
+   * Batches to ask for: two per thread, so that each has the next one at hand;
+   * none while a suspect is held, which runs with nothing else beside it.
+   */
+  private room(): number {
+    for (const held of this.held.values()) if (held.alone) return 0;
+    return Math.max(0, 2 * this.options.threads - this.held.size);
+  }
+
+  private pump(): void {
+    const pool = this.options.pool;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (next.alone ? this.held.size > this.queue.length || !pool.hasRoom(true) : !pool.hasRoom(false)) return;
+      this.queue.shift();
+      void this.execute(next);
+    }
+  }
+
+  private async execute(held: Held): Promise<void> {
+    const { entry, alone } = held;
+    let kind: ReplyKind;
+    let payload: Buffer;
+    try {
+      const reply = await this.options.pool.run(decode<unknown[]>(entry.fields.get(Field.Data)), alone);
+      kind = ReplyKind.Done;
+      payload = encodeReply(reply);
+    } catch (error) {
+      // A thread of this process died under the batch: the producer re-runs
+      // its items as it would on its own threads.
+      kind = error instanceof WorkerExit ? ReplyKind.Died : ReplyKind.Failed;
+      payload = encode(serializeError(error instanceof WorkerExit && error.cause !== undefined ? error.cause : error));
+    }
+    await this.answer(entry, kind, payload);
+    this.held.delete(entry.id);
+    this.pump();
+    this.wakeUp();
+  }
+
+  /** The reply, the acknowledgement and the deletion of the request, all or none. */
+  private async answer(entry: Entry, kind: ReplyKind, payload: Buffer): Promise<void> {
+    const { commands, consumer, threads, log } = this.options;
+    try {
+      await commands.transaction([
+        // NOMKSTREAM: a run that has gone (its reply stream deleted or
+        // expired) gets no reply stream made again.
+        ['XADD', text(entry, Field.ReplyTo), 'NOMKSTREAM', '*', ...replyFields(text(entry, Field.Batch), kind, consumer, threads, payload)],
+        ['XACK', this.requests, GROUP, entry.id],
+        ['XDEL', this.requests, entry.id],
+      ]);
+    } catch (error) {
+      log(`stage "${this.options.stage}": could not answer entry ${entry.id}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Resets the idle time of every batch held here without counting a
+   * delivery (XCLAIM … JUSTID), so that XAUTOCLAIM elsewhere takes only the
+   * batches of processes that stopped: a slow batch is not taken from a live one.
+   */
+  private heartbeat(): void {
+    if (this.held.size === 0) return;
+    const { commands, consumer, log } = this.options;
+    commands.send(['XCLAIM', this.requests, GROUP, consumer, '0', ...this.held.keys(), 'JUSTID']).catch((error: unknown) => {
+      log(`stage "${this.options.stage}": heartbeat failed: ${(error as Error).message}`);
+    });
+  }
+
+  /**
+   * Takes batches idle past --reclaim-after (their process died: a live one
+   * beats) and answers each as a death, without running it. The producer
+   * then runs its items again one by one, as the thread pool does with the
+   * items of a dead thread, and fails an item alone with WORKER_DIED once it
+   * has killed `retries + 1` workers while running alone.
+   */
+  private async reclaim(): Promise<void> {
+    if (this.stopping || this.reclaiming) return;
+    this.reclaiming = true;
+    const { commands, consumer, reclaimAfterMs } = this.options;
+    let cursor = '0-0';
+    try {
+      do {
+        const claimed = claimedOf(await commands.send([
+          'XAUTOCLAIM', this.requests, GROUP, consumer, String(reclaimAfterMs), cursor, 'COUNT', '64',
+        ]));
+        cursor = claimed.cursor;
+        const cause = `a worker process held this batch ${reclaimAfterMs} ms without a heartbeat; it was reclaimed by "${consumer}"`;
+        for (const entry of claimed.entries) await this.answer(entry, ReplyKind.Died, encode(serializeError(new Error(cause))));
+      } while (cursor !== '0-0' && !this.stopping);
+    } catch (error) {
+      this.options.log(`stage "${this.options.stage}": reclaim failed: ${(error as Error).message}`);
+    } finally {
+      this.reclaiming = false;
+    }
+  }
+
+  /** Batches a previous process of this consumer name held when it stopped: it died with them. */
+  private async answerOwnPending(): Promise<void> {
+    const reply = await this.options.commands.send([
+      'XREADGROUP', 'GROUP', GROUP, this.options.consumer, 'COUNT', '1000', 'STREAMS', this.requests, '0',
+    ]);
+    const cause = `the worker process "${this.options.consumer}" stopped with this batch; a new process of that name answers for it`;
+    for (const entry of entriesOf(reply)) await this.answer(entry, ReplyKind.Died, encode(serializeError(new Error(cause))));
+  }
+
+  private async createGroup(): Promise<void> {
+    await this.options.commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
+      if (!isBusyGroup(error)) throw error;
+    });
+  }
+
+  /**
+   * A drained process leaves the group. Never while it holds entries:
+   * XGROUP DELCONSUMER would leave them pending with no owner to reclaim from.
+   */
+  private async leaveGroup(): Promise<void> {
+    const { commands, consumer } = this.options;
+    try {
+      const pending = await commands.send(['XPENDING', this.requests, GROUP, '-', '+', '1', consumer]);
+      if (Array.isArray(pending) && pending.length === 0) await commands.send(['XGROUP', 'DELCONSUMER', this.requests, GROUP, consumer]);
+    } catch {
+      // Leaving is tidiness only; a consumer with nothing pending harms nobody.
+    }
+  }
+
+  /** A read failed: a server restarted without its data has lost the group; else wait and read again. */
+  private async recover(error: unknown): Promise<void> {
+    if (this.stopping) return;
+    if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+      await this.createGroup().catch(() => undefined);
+      return;
+    }
+    this.options.log(`stage "${this.options.stage}": read failed: ${(error as Error).message}`);
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,169 @@
+// Helpers of the Redis transport specs: a real redis-server of their own on
+// a loopback port with persistence off, worker processes started through the
+// package's bin, and a supervisor that restarts the workers that die. Kept
+// apart from helpers.ts: only the redis*.spec.ts files need them.
+
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { fixturePath, waitUntil } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../../bin/async-task-pipeline.js', import.meta.url));
+
+/** Whether a `redis-server` is on PATH. */
+export function redisServerAvailable(): boolean {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+}
+
+/**
+ * In a `before` hook: skips the suite, loudly, when redis-server is missing,
+ * unless ATP_REQUIRE_REDIS is set (as in CI), which makes it a failure.
+ */
+export function requireRedisServer(context: Mocha.Context): void {
+  if (redisServerAvailable()) return;
+  if (process.env['ATP_REQUIRE_REDIS'] !== undefined && process.env['ATP_REQUIRE_REDIS'] !== '') {
+    throw new Error('ATP_REQUIRE_REDIS is set but redis-server is not on PATH (apt-get install redis-server)');
+  }
+  console.error([
+    '',
+    '  ################################################################',
+    '  ##  SKIPPED: the Redis transport specs. redis-server is not on  ##',
+    '  ##  PATH. Install it (apt-get install redis-server) or set      ##',
+    '  ##  ATP_REQUIRE_REDIS=1 to make its absence a failure.          ##',
+    '  ################################################################',
+    '',
+  ].join('\n'));
+  context.skip();
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A redis-server of the spec's own: loopback only, nothing written to disk. */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  port = 0;
+
+  constructor(private readonly extraArgs: string[] = []) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it (again, on the same port once it has one). */
+  async start(): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => { output += text; });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { output += text; });
+    await waitUntil(() => output.includes('Ready to accept connections') || child.exitCode !== null, 'redis-server is ready');
+    if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+  }
+
+  /** Stops it: SIGKILL for a crash, SIGTERM for a shutdown. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Runs redis-cli against it and returns the output. */
+  cli(...args: string[]): string {
+    return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout;
+  }
+}
+
+/** A prefix no other spec uses, so that specs sharing a server never meet. */
+export function uniquePrefix(): string {
+  return `spec-${randomUUID().slice(0, 8)}`;
+}
+
+export interface WorkerOptions {
+  url: string;
+  prefix: string;
+  /** `--stage` values; default: the remote fixture's `square`. */
+  stages?: string[];
+  concurrency?: number;
+  reclaimAfterMs?: number;
+  extra?: string[];
+}
+
+/** A worker process started through bin/async-task-pipeline.js. */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = '';
+
+  constructor(options: WorkerOptions) {
+    const stages = options.stages ?? [`${fixturePath('remote.js')}#square`];
+    const args = [
+      BIN, 'worker', '--redis', options.url, '--prefix', options.prefix,
+      ...stages.flatMap((s) => ['--stage', s]),
+      '--concurrency', String(options.concurrency ?? 1),
+      '--reclaim-after', String(options.reclaimAfterMs ?? 30_000),
+      ...(options.extra ?? []),
+    ];
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => { this.stderr += text; });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves once it serves its stages (it says so on standard error). */
+  ready(): Promise<void> {
+    return waitUntil(() => this.stderr.includes('serving stage') || this.child.exitCode !== null, 'the worker is serving', 15_000);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+/** Keeps `count` workers running: one that dies is replaced, and counted. */
+export class Supervisor {
+  readonly workers: WorkerProcess[] = [];
+  deaths = 0;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerOptions, count: number) {
+    for (let i = 0; i < count; i++) this.spawn();
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.ready()));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const worker of this.workers) worker.kill();
+    await Promise.all(this.workers.map((w) => w.exited));
+  }
+
+  private spawn(): void {
+    const worker = new WorkerProcess(this.options);
+    this.workers.push(worker);
+    void worker.exited.then(() => {
+      if (this.stopped) return;
+      this.deaths++;
+      this.spawn();
+    });
+  }
+}
