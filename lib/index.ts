@@ -18,6 +18,7 @@ export { StageError } from './errors.js';
 export type { StageErrorCode } from './errors.js';
 export type { StageCounts, StageStats } from './stage/stage-stats.js';
 export type { LatencySummary, StageStatistics, StageTimingBreakdown, PipelineReport } from './pipeline/summary.js';
+export type { ChromeTrace, TraceEvent } from './pipeline/trace.js';
 export { jsonArray } from './json/json-array.js';
 export type { JsonArrayOptions } from './json/json-array.js';
 export { jsonLines, JsonLineError } from './json/json-lines.js';

@@ -41,7 +41,7 @@ describe('the async-task-pipeline command line', function () {
       const run = await cli(['-h']);
       expect(run.code).to.equal(0);
       for (const option of ['-s, --stage', '-i, --input', '-f, --format', '-o, --output', '--on-error', '--dead-letter',
-        '--timeout', '--retries', '--unordered', '--report', '--report-json', '-q, --quiet', '-h, --help', '-V, --version']) {
+        '--timeout', '--retries', '--unordered', '--report', '--report-json', '--trace', '-q, --quiet', '-h, --help', '-V, --version']) {
         expect(run.stdout).to.include(option);
       }
     });
@@ -154,6 +154,20 @@ describe('the async-task-pipeline command line', function () {
         expect(letter!.error.code).to.equal('WORKER_DIED');
       });
     }
+  });
+
+  describe('traces', () => {
+    it('--trace FILE writes a Chrome trace with each stage\'s computations, even when the run fails', async () => {
+      const file = join(temp.dir, 'trace.json');
+      const run = await cli(['-s', `${STAGES}#double`, '-s', `${STAGES}#failOnThree`, '--trace', file], jsonl(range(3).map((n) => ({ n }))).concat(jsonl([{ n: 1.5 }])));
+      expect(run.code).to.equal(1);
+      const trace = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: Array<{ ph: string; name: string; cat?: string; tid: number }> };
+      const computations = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'computation');
+      // Items 0, 1 and 2 came out; item 3 failed in failOnThree and never did.
+      expect(computations.filter((e) => e.name === 'double')).to.have.length(3);
+      expect(computations.filter((e) => e.name === 'failOnThree')).to.have.length(3);
+      expect(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name')).to.equal(true);
+    });
   });
 
   describe('order', () => {

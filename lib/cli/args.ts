@@ -30,6 +30,8 @@ export interface CliOptions {
   retries: number | undefined;
   report: boolean;
   reportJson: string | undefined;
+  /** Where to write the Chrome trace of the last items. */
+  trace: string | undefined;
   quiet: boolean;
 }
 
@@ -45,6 +47,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   report: { type: 'boolean', default: false },
   'report-json': { type: 'string' },
+  trace: { type: 'string' },
   quiet: { type: 'boolean', short: 'q', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'V', default: false },
@@ -74,6 +77,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     retries: values.retries === undefined ? undefined : integerFrom('--retries', values.retries, 0),
     report: values.report,
     reportJson: fileOption('--report-json', values['report-json']),
+    trace: fileOption('--trace', values.trace),
     quiet: values.quiet,
   };
 }

@@ -127,10 +127,12 @@ function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptio
 }
 
 async function writeReports(flow: Pipeline, elapsedMs: number, options: CliOptions, io: CliIo): Promise<void> {
-  if (!options.report && options.reportJson === undefined) return;
-  const report = buildRunReport(flow, elapsedMs);
-  if (options.report) io.stderr.write(formatReport(report));
-  if (options.reportJson !== undefined) await writeText('--report-json', options.reportJson, JSON.stringify(report, null, 2) + '\n');
+  if (options.report || options.reportJson !== undefined) {
+    const report = buildRunReport(flow, elapsedMs);
+    if (options.report) io.stderr.write(formatReport(report));
+    if (options.reportJson !== undefined) await writeText('--report-json', options.reportJson, JSON.stringify(report, null, 2) + '\n');
+  }
+  if (options.trace !== undefined) await writeText('--trace', options.trace, JSON.stringify(flow.getTrace()) + '\n');
 }
 
 async function writeText(option: string, path: string, text: string): Promise<void> {

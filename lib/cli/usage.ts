@@ -40,6 +40,8 @@ Reports:
       --report            Print a per-stage table (counts, p50/p95/p99 latency and a
                           latency histogram) to standard error at the end.
       --report-json FILE  Write the same report as JSON to FILE.
+      --trace FILE        Write the timing of the last 100 items as a Chrome trace
+                          (open it in https://ui.perfetto.dev or chrome://tracing).
       --trace FILE        Write the timing of the last items as a Chrome trace
                           (open it in https://ui.perfetto.dev or chrome://tracing).
   -q, --quiet             No progress line. It shows only when standard error is a

@@ -9,6 +9,8 @@ import type { StageOptions } from '../stage/stage-options.js';
 import type { ModuleRef } from '../stage/stage-target.js';
 import { buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
+import { buildTrace } from './trace.js';
+import type { ChromeTrace } from './trace.js';
 
 /** Options of {@link AsyncTaskPipeline}, as in the Python original. */
 export interface AsyncTaskPipelineOptions {
@@ -144,6 +146,11 @@ export class AsyncTaskPipeline {
 
   getReport(): PipelineReport {
     return this.pipeline?.getReport() ?? { summary: this.getLatencySummary(), fusedGroups: [], recentItems: [] };
+  }
+
+  /** The recent items' timing as a Chrome trace, as `Pipeline.getTrace()`; needs `enableTiming`. */
+  getTrace(): ChromeTrace {
+    return this.pipeline?.getTrace() ?? buildTrace([], this.stages.map((s) => s.name));
   }
 
   /**

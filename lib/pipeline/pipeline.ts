@@ -14,6 +14,8 @@ import { Stage } from '../stage/stage.js';
 import { fusionGroups, linkOf } from './fusion.js';
 import { RecentItems, buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
+import { buildTrace } from './trace.js';
+import type { ChromeTrace } from './trace.js';
 
 /** Options of {@link createPipeline}. */
 export interface PipelineOptions {
@@ -23,7 +25,7 @@ export interface PipelineOptions {
   highWaterMark?: number;
   /** Aborting it destroys the pipeline (and every stage) with an AbortError. */
   signal?: AbortSignal;
-  /** How many of the most recent items `getReport()` breaks down. @default 100 */
+  /** How many of the most recent items `getReport()` breaks down and `getTrace()` shows. @default 100 */
   reportItems?: number;
   /**
    * Run adjacent worker stages with the same concurrency, ordering and limits
@@ -102,6 +104,25 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   /** The summary and the timing breakdown of the most recent items. */
   getReport(): PipelineReport {
     return { summary: this.getLatencySummary(), fusedGroups: this.fusedGroups.map((g) => [...g]), recentItems: this.recent.breakdowns() };
+  }
+
+  /**
+   * The timing of the most recent items (the `reportItems` window, as
+   * `getReport()`) as a Chrome Trace Event Format object: write it with
+   * `JSON.stringify` and open it in https://ui.perfetto.dev or
+   * chrome://tracing. Per item and stage, the computation is a complete event
+   * named by the stage on the thread that ran it; its queue wait and
+   * transmission are events on the stage's queue track. Needs `timing`
+   * (the default); `ts` and `dur` are microseconds.
+   *
+   * @example
+   * ```js
+   * await pipeline(Readable.from(items), p, new Writable({ objectMode: true, write: (_x, _e, cb) => cb() }));
+   * writeFileSync('trace.json', JSON.stringify(p.getTrace()));
+   * ```
+   */
+  getTrace(): ChromeTrace {
+    return buildTrace(this.recent.items(), this.stages.map((s) => s.name));
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

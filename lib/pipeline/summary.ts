@@ -132,8 +132,12 @@ export class RecentItems {
     this.next = (this.next + 1) % this.size;
   }
 
+  /** The items kept, oldest first. */
+  items(): PipelineItem[] {
+    return this.ring.length < this.size ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
+
   breakdowns(): Array<{ seq: number } & TimingBreakdown> {
-    const oldestFirst = this.ring.length < this.size ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
-    return oldestFirst.map((item) => ({ seq: item.seq, ...item.getTimingBreakdown() }));
+    return this.items().map((item) => ({ seq: item.seq, ...item.getTimingBreakdown() }));
   }
 }

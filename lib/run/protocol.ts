@@ -61,6 +61,12 @@ export interface BatchReply {
   uncloneable?: number[];
   /** Set for a fused chain: what happened to each item at each step. */
   chain?: ChainTrace;
+  /**
+   * The `worker_threads` threadId of the worker that ran the batch, once per
+   * batch (traces put each item on the thread that ran it); absent when the
+   * batch ran on the main thread (`thread: false`).
+   */
+  threadId?: number;
 }
 
 /**

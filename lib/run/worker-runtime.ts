@@ -1,6 +1,7 @@
 // The work done inside a worker thread: load the stage functions once, then
 // answer batches on the batch port. Knows nothing of threads.js (see worker.ts).
 
+import { threadId } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner } from './batch-runner.js';
@@ -46,6 +47,7 @@ function serveBatches(port: MessagePort, runBatch: BatchRunner, transfer: boolea
 }
 
 function answer(port: MessagePort, id: number, reply: BatchReply, transfer: boolean): void {
+  reply.threadId = threadId;
   try {
     port.postMessage({ id, reply } satisfies BatchAnswer, transfer ? replyTransferables(reply) : []);
   } catch (error) {

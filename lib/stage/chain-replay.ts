@@ -40,13 +40,15 @@ export interface ReplayInput {
   enteredAt: number;
   /** When its outputs leave the chain. */
   exitTime: number;
+  /** The worker thread that ran the chain. */
+  threadId: number;
   /** Records whose result could not be cloned back. */
   uncloneable: ReadonlySet<number> | undefined;
   causeOf: (stored: SerializedError) => unknown;
 }
 
 export function replayChain(members: readonly ChainMember[], input: ReplayInput): ChainOutcome {
-  const { trace, seq, enteredAt, exitTime } = input;
+  const { trace, seq, enteredAt, exitTime, threadId } = input;
   const last = members.length - 1;
   const outcome: ChainOutcome = { outputs: [], fatal: undefined };
   let r = input.first;
@@ -63,7 +65,7 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
     const timed = enteredStep !== 0 && kind !== Outcome.PassThrough;
     if (timed) {
       const end = trace.times[2 * at + 1]!;
-      const timing = new DetailedTiming(enteredStep, trace.times[2 * at]!, end, k === last ? exitTime : end);
+      const timing = new DetailedTiming(enteredStep, trace.times[2 * at]!, end, k === last ? exitTime : end, threadId);
       stats.record(timing);
       path.push([member.name, timing]);
     }
@@ -141,7 +143,7 @@ export function chainOutputs(
 ): { chunks: unknown[]; fatal: Error | undefined } {
   const { trace, first, uncloneable } = task.value as ChainSlice;
   const exitTime = task.enteredAt === 0 ? 0 : nowSeconds();
-  const { outputs, fatal } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, uncloneable, causeOf });
+  const { outputs, fatal } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, threadId: task.threadId, uncloneable, causeOf });
   const item = task.item;
   if (item === undefined) return { chunks: outputs.map((out) => out.value), fatal };
   // Forks are taken from the item as it came in, before the first output

@@ -26,8 +26,10 @@ export function applyReply(batch: Task[], reply: RunResult, context: ReplyContex
   const chain = reply.chain;
   const uncloneable = chain !== undefined && reply.uncloneable !== undefined ? new Set(reply.uncloneable) : undefined;
   let first = 0;
+  const threadId = reply.threadId ?? 0;
   for (let i = 0; i < batch.length; i++) {
     const task = batch[i]!;
+    task.threadId = threadId;
     task.state = reply.kinds[i] as TaskState;
     task.value = reply.values[i];
     task.startedAt = reply.times[2 * i]!;

@@ -114,7 +114,7 @@ export abstract class TaskEmitter extends Transform {
 
   private timingOf(task: Task): DetailedTiming | undefined {
     if (task.enteredAt === 0 || task.state === TaskState.PassThrough) return undefined;
-    const timing = new DetailedTiming(task.enteredAt, task.startedAt, task.endedAt, nowSeconds());
+    const timing = new DetailedTiming(task.enteredAt, task.startedAt, task.endedAt, nowSeconds(), task.threadId);
     this.stats.record(timing);
     return timing;
   }

@@ -33,6 +33,8 @@ export interface Task {
   value: unknown;
   startedAt: number;
   endedAt: number;
+  /** The thread that ran it (from its batch's reply; 0 is the main thread). */
+  threadId: number;
   error: StageError | undefined;
   /** Workers that died while running this item alone. */
   deaths: number;
@@ -53,6 +55,7 @@ export function createTask(chunk: unknown, arrival: number): Task {
     value: undefined,
     startedAt: 0,
     endedAt: 0,
+    threadId: 0,
     error: undefined,
     deaths: 0,
     alone: false,

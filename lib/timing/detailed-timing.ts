@@ -14,6 +14,8 @@ export class DetailedTiming {
     readonly processingEndTime: number,
     /** The stage passed the result downstream. */
     readonly queueExitTime: number,
+    /** The `worker_threads` threadId of the thread that ran the function (0: the main thread). @default 0 */
+    readonly threadId: number = 0,
   ) {}
 
   /** Seconds from entering the stage to the start of computation: queueing and the crossing to the worker. */
