@@ -117,6 +117,21 @@ describe('examples/http-server', function () {
     await running.workersGone();
   });
 
+  it('delivers the result of every line before a bad line near the end, then the error line, every time', async function () {
+    running = await new Running().start();
+    const lines: unknown[] = linesOf(1000);
+    lines[989] = '{"id": 989, oops';
+    const body = lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line)) + '\n').join('');
+    for (let run = 0; run < 3; run++) {
+      const response = await fetch(running.url, { method: 'POST', body });
+      const results = parseLines(await response.text());
+      const last = results.pop() as ErrorLine;
+      expect(last.error).to.include({ line: 990, code: 'ERR_INVALID_JSON_LINE' });
+      expectAnalyses(results, linesOf(989));
+    }
+    await running.workersGone();
+  });
+
   it('answers a failed stage with its error as the last line and frees the workers', async function () {
     const ecosystem = fixture('ecosystem-lines.js');
     running = await new Running({ stages: () => [stage({ module: ecosystem, export: 'failOn' }, { context: 3 })] }).start();

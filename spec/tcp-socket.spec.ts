@@ -109,6 +109,19 @@ describe('examples/tcp-socket', function () {
     await workersGone();
   });
 
+  it('delivers the result of every line before a bad line near the end, then the error line, every time', async function () {
+    const lines = linesOf(1000);
+    for (let run = 0; run < 3; run++) {
+      const client = connectClient();
+      await client.send(bodyOf(lines.slice(0, 989)) + '{"id": 989, oops\n' + bodyOf(lines.slice(990)));
+      const results = await client.finish();
+      const last = results.pop() as ErrorLine;
+      expect(last.error).to.include({ code: 'ERR_INVALID_JSON_LINE', line: 990 });
+      expectAnalyses(results, lines.slice(0, 989));
+    }
+    await workersGone();
+  });
+
   it('destroys the pipeline and its workers when the client goes away', async function () {
     const client = connectClient();
     await client.send(bodyOf(linesOf(1000)));

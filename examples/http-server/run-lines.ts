@@ -32,7 +32,8 @@ export interface RunLinesOptions {
 /**
  * Resolves when every result line has been handed to `output`; rejects with
  * the first error (a bad line, a failed stage, an abort), after which the
- * pipeline and its workers are destroyed and `input` is left paused.
+ * pipeline and its workers are destroyed and `input` is left paused. A bad
+ * line rejects only once the results of every line before it are written.
  */
 export async function runLines(options: RunLinesOptions): Promise<void> {
   const { input, output, stages, highWaterMark, signal } = options;
@@ -40,7 +41,19 @@ export async function runLines(options: RunLinesOptions): Promise<void> {
   options.onPipeline?.(workers);
   const parse = jsonLines({ highWaterMark });
   input.pipe(parse);
-  await pipeline(parse, workers, toJsonLines({ highWaterMark }), writeTo(output), { signal });
+  // A bad line must not destroy the workers: stream.pipeline would, dropping
+  // the results of the lines before it still inside (a different share each
+  // run). It ends the input instead, the pipeline drains, then we report it.
+  let badLine: unknown;
+  async function* linesBeforeABadOne(): AsyncGenerator<unknown> {
+    try {
+      yield* parse;
+    } catch (error) {
+      badLine = error;
+    }
+  }
+  await pipeline(linesBeforeABadOne, workers, toJsonLines({ highWaterMark }), writeTo(output), { signal });
+  if (badLine !== undefined) throw badLine;
 }
 
 /** A pipeline sink that writes to a stream it does not own, pausing at its highWaterMark. */
