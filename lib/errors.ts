@@ -15,6 +15,12 @@ export type StageErrorCode =
   | 'DATA_CLONE'
   /** The item ran longer than `options.timeout`. */
   | 'TIMEOUT'
+  /**
+   * `options.onError` could not take a failed item: its handler threw or
+   * rejected, or its dead-letter stream failed, was destroyed or has ended.
+   * `cause` is the handler's or the stream's error.
+   */
+  | 'ON_ERROR_FAILED'
   /** The stage or pipeline was used in a way its contract does not allow. */
   | 'INVALID_STATE'
   /** A remote stage's transport failed: its server could not be reached, or the connection was lost. */
@@ -103,6 +109,22 @@ export class StageError extends Error {
 
   static transportFailed(stage: string, what: string, cause: unknown): StageError {
     return new StageError(`Stage "${stage}" ${what}: ${describe(cause)}`, { code: 'TRANSPORT_FAILED', stage, cause });
+  }
+
+  static handlerFailed(stage: string, seq: number | undefined, cause: unknown): StageError {
+    return new StageError(
+      `Stage "${stage}": its onError handler failed on item ${seq}: ${describe(cause)}`,
+      { code: 'ON_ERROR_FAILED', stage, seq, cause },
+    );
+  }
+
+  /** `problem` completes "its dead-letter stream (options.onError) …". */
+  static deadLetterFailed(stage: string, seq: number | undefined, problem: string, cause: unknown): StageError {
+    const because = cause === undefined ? '' : `: ${describe(cause)}`;
+    return new StageError(
+      `Stage "${stage}": its dead-letter stream (options.onError) ${problem}${because}`,
+      { code: 'ON_ERROR_FAILED', stage, seq, cause },
+    );
   }
 
   static invalidState(stage: string, message: string): StageError {

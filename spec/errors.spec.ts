@@ -128,12 +128,15 @@ describe('errors', () => {
       expect(s.stats.failed).to.equal(1);
     });
 
-    it('fails the stage with what the handler throws', async () => {
+    it('fails the stage with an ON_ERROR_FAILED StageError whose cause is what the handler throws', async () => {
       const s = stage((x: number) => { if (x === 1) throw new Error('one'); return x; }, {
+        name: 'handled',
         onError: () => { throw new Error('handler gave up'); },
       });
-      const error = await rejectionOf(runThrough(s, range(3)));
-      expect((error as Error).message).to.equal('handler gave up');
+      const error = expectStageError(await rejectionOf(runThrough(s, range(3))), 'ON_ERROR_FAILED');
+      expect(error.stage).to.equal('handled');
+      expect(error.seq).to.equal(1);
+      expect((error.cause as Error).message).to.equal('handler gave up');
     });
   });
 

@@ -114,7 +114,8 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
     return GulpPluginError.of(error, file?.path, file?.relative);
   }
 
-  private onFileError(policy: 'skip' | ((error: GulpPluginError, file: Vinyl) => void), error: StageError, data: unknown): void {
+  // Returns the handler's result: a promise holds the stage's output until it settles (error-policy.ts).
+  private onFileError(policy: 'skip' | ((error: GulpPluginError, file: Vinyl) => void), error: StageError, data: unknown): unknown {
     const id = (data as WireFile).id;
     const file = this.files.get(id);
     this.files.delete(id);
@@ -122,9 +123,9 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
       // Stage counts a handled error as failed; this one was asked to be skipped.
       this.stats.failed--;
       this.stats.skipped++;
-      return;
+      return undefined;
     }
-    policy(GulpPluginError.of(error, file?.path, file?.relative), file!);
+    return policy(GulpPluginError.of(error, file?.path, file?.relative), file!);
   }
 }
 

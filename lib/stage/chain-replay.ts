@@ -29,6 +29,10 @@ export interface ChainOutcome {
   outputs: ChainOutput[];
   /** Set when a member with `onError: 'fail'` failed: the stage must be destroyed with it. */
   fatal: Error | undefined;
+  /** Policies that made the stage wait (an async handler, a full dead-letter stream). */
+  waits: Array<Promise<void>> | undefined;
+  /** How many outputs may leave before the waits have settled. */
+  holdAt: number;
 }
 
 export interface ReplayInput {
@@ -50,7 +54,7 @@ export interface ReplayInput {
 export function replayChain(members: readonly ChainMember[], input: ReplayInput): ChainOutcome {
   const { trace, seq, enteredAt, exitTime, threadId } = input;
   const last = members.length - 1;
-  const outcome: ChainOutcome = { outputs: [], fatal: undefined };
+  const outcome: ChainOutcome = { outputs: [], fatal: undefined, waits: undefined, holdAt: 0 };
   let r = input.first;
 
   // One stack of timings along the current branch, copied only for an output.
@@ -102,6 +106,15 @@ export function replayChain(members: readonly ChainMember[], input: ReplayInput)
     const verdict = applyPolicy(member.policy, error, data, member.stats);
     if (verdict.kind === 'fatal') {
       outcome.fatal = verdict.error;
+    } else if (verdict.kind === 'wait') {
+      // The replay goes on (it is already computed); the outputs after this
+      // point wait with the stage. Within one item's fan-out a handler may so
+      // be called again before its first promise settles.
+      if (outcome.waits === undefined) {
+        outcome.waits = [];
+        outcome.holdAt = outcome.outputs.length;
+      }
+      outcome.waits.push(verdict.until);
     } else if (verdict.kind === 'emit') {
       // Later members pass the error through untouched, as separate stages do.
       for (let j = k + 1; j <= last; j++) {
@@ -140,12 +153,12 @@ export function chainOutputs(
   task: Task,
   members: readonly ChainMember[],
   causeOf: (stored: SerializedError) => unknown,
-): { chunks: unknown[]; fatal: Error | undefined } {
+): { chunks: unknown[]; fatal: Error | undefined; waits: Array<Promise<void>> | undefined; holdAt: number } {
   const { trace, first, uncloneable } = task.value as ChainSlice;
   const exitTime = task.enteredAt === 0 ? 0 : nowSeconds();
-  const { outputs, fatal } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, threadId: task.threadId, uncloneable, causeOf });
+  const { outputs, fatal, waits, holdAt } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, threadId: task.threadId, uncloneable, causeOf });
   const item = task.item;
-  if (item === undefined) return { chunks: outputs.map((out) => out.value), fatal };
+  if (item === undefined) return { chunks: outputs.map((out) => out.value), fatal, waits, holdAt };
   // Forks are taken from the item as it came in, before the first output
   // writes its own timings into it.
   const pristine = outputs.length > 1 ? item.fork(item.data) : undefined;
@@ -157,5 +170,5 @@ export function chainOutputs(
     if (lastTiming !== undefined) out.queuedSince = lastTiming[1].queueExitTime;
     return out;
   });
-  return { chunks, fatal };
+  return { chunks, fatal, waits, holdAt };
 }

@@ -13,10 +13,15 @@ import type { Transport } from '../run/transport.js';
  * - `'skip'`: drop the item and count it as skipped.
  * - `'emit'`: pass the StageError downstream in the item's place; later stages pass it through.
  * - a function: called with the error and the item's data; the item is dropped.
+ *   If it returns a promise, nothing later leaves the stage until it settles;
+ *   a throw or a rejection fails the stage (`ON_ERROR_FAILED`, with it as `cause`).
  * - a Writable (a dead-letter stream): receives `{ error, item }` per failed
- *   item, `item` being its data; the item is dropped. The stream is not ended.
+ *   item, `item` being its data; the item is dropped. Its backpressure holds
+ *   the stage's output, the stage ends only once its letters are written, and
+ *   a stream that fails, is destroyed or has ended fails the stage
+ *   (`ON_ERROR_FAILED`). The stream is not ended.
  */
-export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: unknown) => void) | Writable;
+export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: unknown) => unknown) | Writable;
 
 /** Options of {@link stage}. Each is checked on entry; a bad one throws a TypeError naming it. */
 export interface StageOptions {
@@ -140,6 +145,13 @@ function checkTransport(given: Record<string, unknown>): Transport {
 
 function checkPolicy(value: unknown): ErrorPolicy {
   if (value === undefined) return 'fail';
-  if (typeof value === 'function' || value instanceof Writable) return value as ErrorPolicy;
+  if (typeof value === 'function') return value as ErrorPolicy;
+  if (value instanceof Writable) {
+    // Checked again at each letter: it may end later.
+    if (value.destroyed || value.writableEnded) {
+      throw new TypeError(`options.onError is a dead-letter stream that has ${value.destroyed ? 'been destroyed' : 'ended'}; give one that is still writable`);
+    }
+    return value;
+  }
   return checkOneOf('options.onError', value, ['fail', 'skip', 'emit'] as const, 'a function or a Writable');
 }

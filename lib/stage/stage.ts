@@ -125,7 +125,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   }
 
   private maybeFinish(): void {
-    if (this.waitingFlush === null || this.stats.itemsHeld > 0) return;
+    if (this.waitingFlush === null || this.stats.itemsHeld > 0 || this.holding || this.holdForLetters()) return;
     const callback = this.waitingFlush;
     this.waitingFlush = null;
     // Workers end with the stream, so a program exits without cleanup calls.

@@ -15,7 +15,10 @@ import type { Task } from './task.js';
 export abstract class TaskDispatcher extends TaskEmitter {
   protected readonly executor: Executor;
   protected pending: Task[] = [];
-  /** Tasks in arrival order from `orderHead` on, until emitted (ordered stages only). */
+  /**
+   * Tasks in arrival order from `orderHead` on, until emitted. An unordered
+   * stage keeps here only the settled tasks that wait while the output is held.
+   */
   protected order: Task[] = [];
   protected orderHead = 0;
   private arrivals = 0;
@@ -121,17 +124,31 @@ export abstract class TaskDispatcher extends TaskEmitter {
   /** Emits what is done, in order if the stage is ordered, then looks for more work. */
   private settle(batch: Task[]): void {
     if (this.settings.ordered) this.finishInOrder();
-    else for (const task of batch) if (!this.torn) this.finish(task);
+    else this.finishAsSettled(batch);
     if (this.torn) return;
     this.dispatch();
     this.afterSettle();
+  }
+
+  protected resumeEmission(): void {
+    this.finishInOrder();
+    if (this.torn) return;
+    this.dispatch();
+    this.afterSettle();
+  }
+
+  private finishAsSettled(batch: Task[]): void {
+    for (let i = 0; i < batch.length && !this.torn; i++) {
+      if (this.holding) this.order.push(batch[i]!);
+      else this.finish(batch[i]!);
+    }
   }
 
   // A moving head instead of shift(): no memmove per item; the array is
   // compacted once its emitted front outgrows what is still waiting.
   private finishInOrder(): void {
     const order = this.order;
-    while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn) {
+    while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn && !this.holding) {
       this.finish(order[this.orderHead++]!);
     }
     if (this.orderHead === order.length) {

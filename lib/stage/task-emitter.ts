@@ -5,7 +5,8 @@
 // (task-dispatcher.ts), the Transform's stream side above that (stage.ts).
 
 import { Transform } from 'node:stream';
-import { applyPolicy } from './error-policy.js';
+import { applyPolicy, deadLettersAmong, lettersWritten } from './error-policy.js';
+import type { StageLetters } from './error-policy.js';
 import { chainOutputs, passThroughChain } from './chain-replay.js';
 import type { ChainMember } from './chain-replay.js';
 import type { ReplyContext } from './reply.js';
@@ -30,6 +31,27 @@ export abstract class TaskEmitter extends Transform {
   protected readonly replyContext: ReplyContext;
   /** Set in _destroy: cheaper to test per item than the stream's `destroyed` getter. */
   protected torn = false;
+  /**
+   * Set while an onError policy holds the output (an async handler, a full
+   * dead-letter stream): nothing later leaves until it settles. Tasks stay
+   * held meanwhile, so the writer waits once highWaterMark are inside.
+   */
+  protected holding = false;
+  /** The dead-letter streams of this stage's policies (a fused stage: its members'). */
+  protected readonly deadLetters: StageLetters[];
+  /** Outputs of a fused chain's item that come after the policy that holds. */
+  private rest: unknown[] | undefined;
+  private readonly endHold = (): void => {
+    if (this.torn) return;
+    this.holding = false;
+    const rest = this.rest;
+    this.rest = undefined;
+    if (rest !== undefined) for (const chunk of rest) this.push(chunk);
+    this.resumeEmission();
+  };
+  private readonly failHold = (error: Error): void => {
+    if (!this.torn) this.destroy(error);
+  };
 
   constructor(plan: StagePlan) {
     super({ objectMode: true, highWaterMark: plan.settings.highWaterMark });
@@ -43,6 +65,30 @@ export abstract class TaskEmitter extends Transform {
       memberNames: plan.members?.map((m) => m.name),
       causeOf: (stored) => plan.executor.causeOf(stored),
     };
+    this.deadLetters = deadLettersAmong(plan.members ?? [{ name: plan.name, policy: plan.settings.onError }]);
+  }
+
+  /** Emits what waited while the output was held, and goes on. */
+  protected abstract resumeEmission(): void;
+
+  /** Holds the output until `until` settles; a rejection destroys the stage with its error. */
+  protected hold(until: Promise<void>): void {
+    this.holding = true;
+    until.then(this.endHold, this.failHold);
+  }
+
+  /**
+   * Holds the output until the letters of a dead-letter stream are written,
+   * so that a stage ends only once they are; false when none is in flight.
+   */
+  protected holdForLetters(): boolean {
+    for (const { stage, letters } of this.deadLetters) {
+      if (letters.inFlight > 0 || letters.failure !== undefined) {
+        this.hold(lettersWritten(letters, stage));
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Emits one settled task: its outputs downstream, or its failure to the policy. */
@@ -77,12 +123,18 @@ export abstract class TaskEmitter extends Transform {
 
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
-    const { chunks, fatal } = chainOutputs(task, this.members!, this.replyContext.causeOf);
+    const { chunks, fatal, waits, holdAt } = chainOutputs(task, this.members!, this.replyContext.causeOf);
     this.stats.emitted += chunks.length;
     this.stats.fanOut += Math.max(0, chunks.length - 1);
     if (chunks.length === 0 && fatal === undefined) this.stats.filtered++;
-    for (const chunk of chunks) this.push(chunk);
-    if (fatal !== undefined) this.destroy(fatal);
+    const free = waits === undefined || fatal !== undefined ? chunks.length : holdAt;
+    for (let k = 0; k < free; k++) this.push(chunks[k]);
+    if (fatal !== undefined) {
+      this.destroy(fatal);
+    } else if (waits !== undefined) {
+      if (free < chunks.length) this.rest = chunks.slice(free);
+      this.hold(waits.length === 1 ? waits[0]! : Promise.all(waits).then(() => undefined));
+    }
   }
 
   private pushMany(task: Task, values: unknown[], timing: DetailedTiming | undefined): void {
@@ -109,6 +161,8 @@ export abstract class TaskEmitter extends Transform {
     } else if (verdict.kind === 'emit') {
       if (members !== undefined) passThroughChain(members.slice(1));
       this.pushResult(task, task.error, timing, false);
+    } else if (verdict.kind === 'wait') {
+      this.hold(verdict.until);
     }
   }
 
