@@ -44,12 +44,12 @@ export async function runLines(options: RunLinesOptions): Promise<void> {
   // A bad line must not destroy the workers: stream.pipeline would, dropping
   // the results of the lines before it still inside (a different share each
   // run). It ends the input instead, the pipeline drains, then we report it.
-  let badLine: unknown;
+  let badLine: Error | undefined;
   async function* linesBeforeABadOne(): AsyncGenerator<unknown> {
     try {
       yield* parse;
     } catch (error) {
-      badLine = error;
+      badLine = error as Error;
     }
   }
   await pipeline(linesBeforeABadOne, workers, toJsonLines({ highWaterMark }), writeTo(output), { signal });

@@ -62,7 +62,8 @@ function valueOf(entry: { key: number; value: unknown }): unknown {
  * and gives the value of each line as one item. Blank lines are ignored; a
  * line holding `null` is dropped (an object-mode Node stream cannot carry
  * `null`). A line that is not valid JSON fails the stream with an error naming
- * its number, or with `onInvalid: 'skip'` is dropped and counted.
+ * its number once the lines before it have been read, or with
+ * `onInvalid: 'skip'` is dropped and counted.
  *
  * @example
  * ```js
@@ -76,18 +77,45 @@ export function jsonLines(options?: JsonLinesOptions): JsonLinesStream {
   const policy = given.onInvalid === undefined ? 'fail' : checkChoice('options.onInvalid', given.onInvalid, ['fail', 'skip'] as const);
   let lineNumber = 0;
   let invalidLines = 0;
+  let failed = false;
   // stream-chain runs each line through every later step before lines()
   // yields the next one, so `lineNumber` is the failing line's own number.
   const countLine = (line: string): string | typeof none => {
+    if (failed) return none; // nothing after a bad line goes on
     lineNumber++;
     return NOT_BLANK.test(line) ? line : none;
   };
   const onBadLine = (error: Error): undefined => {
-    if (policy === 'fail') throw new JsonLineError(lineNumber, error);
-    invalidLines++;
+    if (policy === 'fail') {
+      failed = true;
+      failOnceRead(stream, new JsonLineError(lineNumber, error));
+    } else {
+      invalidLines++;
+    }
     return undefined; // jsonlParser drops a line whose indicator is undefined
   };
   const steps = gen(fixUtf8Stream(), lines(), countLine, jsonlParser({ errorIndicator: onBadLine }), valueOf);
   const stream: Duplex = asStream(steps, { writableObjectMode: false, readableObjectMode: true, readableHighWaterMark: highWaterMark });
   return Object.defineProperty(stream, 'invalidLines', { get: () => invalidLines, enumerable: true }) as JsonLinesStream;
+}
+
+/**
+ * Fails the stream once the lines before the bad one have been read. Throwing
+ * in the chain would destroy it at once, and a destroyed stream drops what is
+ * still in its buffer: a server answering line by line lost a different share
+ * of the good lines' results on each run. Only a failed stream pays for the
+ * wrapped read().
+ */
+function failOnceRead(stream: Duplex, error: JsonLineError): void {
+  if (stream.readableLength === 0) {
+    stream.destroy(error);
+    return;
+  }
+  const read = stream.read.bind(stream);
+  stream.read = function readThenFail(this: Duplex, size?: number): unknown {
+    const chunk: unknown = read(size);
+    // Synchronously, so that a stream whose input has ended emits 'error', not 'end'.
+    if (this.readableLength === 0 && !this.destroyed) this.destroy(error);
+    return chunk;
+  };
 }
