@@ -1,6 +1,7 @@
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkString } from '../checks.js';
 import { StageError } from '../errors.js';
 import { LatencyStat } from '../timing/latency-stat.js';
+import { InputQueue } from './input-queue.js';
 import { OutputBuffer } from './output-buffer.js';
 import { Pipeline } from './pipeline.js';
 import { Stage } from '../stage/stage.js';
@@ -28,7 +29,11 @@ export interface StopOptions {
 }
 
 export interface StopResult {
-  /** Items discarded by `stop({ drain: false })`; 0 when draining. */
+  /**
+   * Items discarded by `stop({ drain: false })`: those that entered (their
+   * write resolved) and never reached the output, counted where they were (a
+   * fan-out's outputs count one each). 0 when draining.
+   */
   discarded: number;
 }
 
@@ -57,6 +62,7 @@ export class AsyncTaskPipeline {
   private readonly stages: Stage[] = [];
   private pipeline: Pipeline | undefined;
   private output: OutputBuffer<unknown> | undefined;
+  private input: InputQueue | undefined;
   private state: State = 'new';
   private reading = false;
   private inputEnded = false;
@@ -87,9 +93,18 @@ export class AsyncTaskPipeline {
     if (this.stages.length === 0) throw StageError.invalidState('pipeline', 'add a stage before start()');
     this.state = 'running';
     const pipeline = new Pipeline(this.stages, { timing: this.enableTiming, highWaterMark: this.maxQueueSize });
-    pipeline.on('error', (error) => { this.failure ??= error; });
     this.pipeline = pipeline;
     this.output = new OutputBuffer(pipeline, this.maxQueueSize);
+    const input = new InputQueue(pipeline, { reading: () => this.reading, maxQueueSize: this.maxQueueSize });
+    this.input = input;
+    // Writes still waiting never entered: they are rejected, with the failure if there is one.
+    pipeline.on('error', (error) => {
+      this.failure ??= error;
+      input.rejectAll(error);
+    });
+    pipeline.on('close', () => {
+      input.rejectAll(this.failure ?? StageError.invalidState('pipeline', 'the pipeline was stopped before this item could enter; it was not processed'));
+    });
     try {
       await pipeline.start();
     } catch (error) {
@@ -98,24 +113,37 @@ export class AsyncTaskPipeline {
     }
   }
 
-  /** Feeds every item of `source`, waiting when the pipeline is full; then ends the input unless `end: false`. */
+  /**
+   * Feeds every item of `source`, each once the pipeline has room; then ends
+   * the input unless `end: false`. Rejects at the first item that cannot enter.
+   * Read `generateOutputStream()` at the same time when the input may be
+   * larger than the pipeline holds: nothing else makes room.
+   */
   async processInputStream(source: AsyncIterable<unknown> | Iterable<unknown>, options: { end?: boolean } = {}): Promise<void> {
     const pipeline = this.running('processInputStream()');
     for await (const data of source) await this.write(pipeline, data);
     if (options.end !== false) this.endInput();
   }
 
-  /** Feeds one item, waiting while the pipeline is full. */
+  /**
+   * Feeds one item. Resolves once it has entered the pipeline; rejects if it
+   * never will (the pipeline failed, or was stopped with `drain: false`
+   * first), and then it was not processed. Writes not awaited enter in call
+   * order.
+   */
   async processInputData(data: unknown): Promise<void> {
     await this.write(this.running('processInputData()'), data);
   }
 
-  /** Ends the input: once everything has drained, the output stream ends. */
+  /**
+   * Ends the input (after the writes already made, awaited or not): once
+   * everything has drained, the output stream ends.
+   */
   endInput(): void {
-    const pipeline = this.running('endInput()');
+    this.running('endInput()');
     if (this.inputEnded) return;
     this.inputEnded = true;
-    pipeline.end();
+    this.input!.end();
   }
 
   /**
@@ -155,9 +183,11 @@ export class AsyncTaskPipeline {
 
   /**
    * Ends the input and waits for every accepted item to come out (they stay
-   * readable from `generateOutputStream()`), then stops the workers. With
-   * `drain: false`, discards what is inside and says how many. Rejects with
-   * the pipeline's error if it failed. Calling it again returns the same result.
+   * readable from `generateOutputStream()`), then stops the workers. Writes
+   * made before it, awaited or not, still enter; later ones reject. With
+   * `drain: false`, discards what is inside and says how many, and rejects
+   * the writes still waiting for room (they never entered). Rejects with the
+   * pipeline's error if it failed. Calling it again returns the same result.
    */
   stop(options: StopOptions = {}): Promise<StopResult> {
     const drain = options.drain === undefined ? true : checkBoolean('options.drain', options.drain);
@@ -166,14 +196,15 @@ export class AsyncTaskPipeline {
   }
 
   private async shutDown(drain: boolean): Promise<StopResult> {
-    const { pipeline, output } = this;
+    const { pipeline, output, input } = this;
     this.state = 'stopped';
-    if (pipeline === undefined || output === undefined) return { discarded: 0 };
+    if (pipeline === undefined || output === undefined || input === undefined) return { discarded: 0 };
     let discarded = 0;
     if (drain && !pipeline.destroyed) {
-      if (!this.inputEnded) { this.inputEnded = true; pipeline.end(); }
+      if (!this.inputEnded) { this.inputEnded = true; input.end(); }
       output.unbind();
     } else if (!pipeline.destroyed) {
+      input.rejectAll(StageError.invalidState('pipeline', 'stop({ drain: false }) came before this item could enter; it was not processed'));
       discarded = pipeline.itemsInside();
       pipeline.destroy();
     }
@@ -191,17 +222,7 @@ export class AsyncTaskPipeline {
   private async write(pipeline: Pipeline, data: unknown): Promise<void> {
     if (this.inputEnded) throw StageError.invalidState('pipeline', 'the input has ended (processInputStream ends it unless { end: false })');
     if (this.failure !== undefined) throw this.failure;
-    if (pipeline.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      const settle = (): void => {
-        pipeline.off('drain', settle);
-        pipeline.off('close', settle);
-        if (this.failure !== undefined) reject(this.failure);
-        else if (pipeline.destroyed) reject(StageError.invalidState('pipeline', 'the pipeline was stopped'));
-        else resolve();
-      };
-      pipeline.on('drain', settle);
-      pipeline.on('close', settle);
-    });
+    if (pipeline.destroyed) throw StageError.invalidState('pipeline', 'the pipeline was stopped');
+    await this.input!.write(data);
   }
 }
