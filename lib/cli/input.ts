@@ -6,8 +6,11 @@
 
 import { constants, createReadStream } from 'node:fs';
 import { access, open } from 'node:fs/promises';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { asStream } from 'stream-chain';
+import verifier from 'stream-json/utils/verifier.js';
 import gen from 'stream-chain/gen.js';
 import { fixUtf8Stream } from 'stream-chain/utils/fixUtf8Stream.js';
 import { lines } from 'stream-chain/utils/lines.js';
@@ -28,6 +31,24 @@ export async function checkInput(path: string): Promise<void> {
 
 export function openInput(path: string, stdin: Readable): Readable {
   return path === '-' ? stdin : createReadStream(path);
+}
+
+/**
+ * Where the first syntax error of a JSON file is, `line L, column C (byte B)`,
+ * found by reading it again with stream-json's verifier once the run has
+ * failed (the parser itself does not track positions; see json-array.ts).
+ * Undefined when the verifier finds nothing (a valid document that is not
+ * an array) or the file cannot be read again.
+ */
+export async function locateJsonError(path: string): Promise<string | undefined> {
+  const discard = new Writable({ objectMode: true, write: (_chunk, _encoding, callback) => callback() });
+  try {
+    await pipeline(createReadStream(path), verifier.asStream(), discard);
+    return undefined;
+  } catch (error) {
+    const { line, pos, offset } = error as Partial<verifier.VerifierError>;
+    return typeof line === 'number' && typeof pos === 'number' ? `line ${line}, column ${pos} (byte ${offset})` : undefined;
+  }
 }
 
 /** Opens (creates or truncates) a file to write, or gives `stdout` for `-`; a CliFailure names `option`. */

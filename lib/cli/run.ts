@@ -11,12 +11,12 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import { stage } from '../stage/stage.js';
 import type { Stage } from '../stage/stage.js';
 import type { StageOptions } from '../stage/stage-options.js';
-import { toJsonLines } from '../json/to-json-lines.js';
+import { JsonValueError, toJsonLines } from '../json/to-json-lines.js';
 import { parseCliArgs } from './args.js';
 import type { CliOptions } from './args.js';
 import { DeadLetter } from './dead-letter.js';
 import { emittedErrorsAsJson } from './failure-json.js';
-import { checkInput, openInput, openOutput, parserFor } from './input.js';
+import { checkInput, locateJsonError, openInput, openOutput, parserFor } from './input.js';
 import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROGRAM, fileFailure, packageVersion } from './program.js';
 import { Progress } from './progress.js';
 import type { ProgressStream } from './progress.js';
@@ -30,8 +30,11 @@ export interface CliIo {
   stderr: ProgressStream;
 }
 
-/** Which end of the run failed first: an error from a stream does not name its stream. */
-type FailedEnd = 'input' | 'output' | 'dead-letter' | undefined;
+/**
+ * Which part of the run failed first: an error from a stream does not name
+ * its stream. 'result': a result could not be written as JSON.
+ */
+type FailedEnd = 'input' | 'output' | 'dead-letter' | 'result' | undefined;
 
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let options: CliOptions;
@@ -88,15 +91,18 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
     input.once('error', failing('input'));
     parser.once('error', failing('input'));
     output.once('error', failing('output'));
+    const writer = toJsonLines();
+    writer.once('error', failing('result'));
     const results = options.onError === 'emit' ? [flow, emittedErrorsAsJson()] : [flow];
-    await pipeline([input, parser, ...results, progress, toJsonLines(), output]);
+    await pipeline([input, parser, ...results, progress, writer, output]);
     await deadLetter?.close();
   } catch (error) {
     // A failed start() leaves the pipeline whole: end every stage's workers.
     flow.destroy();
     deadLetter?.abort();
     progress.abandon();
-    io.stderr.write(`${PROGRAM}: ${describeFailure(error, failedEnd, options)}\n`);
+    const where = failedEnd === 'input' && options.format === 'json' && options.input !== '-' ? await locateJsonError(options.input) : undefined;
+    io.stderr.write(`${PROGRAM}: ${describeFailure(error, failedEnd, options, flow, where)}\n`);
     await writeReports(flow, performance.now() - startedAt, options, io).catch(() => undefined);
     return EXIT_FAILED;
   }
@@ -104,14 +110,15 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
   try {
     await writeReports(flow, performance.now() - startedAt, options, io);
   } catch (error) {
-    io.stderr.write(`${PROGRAM}: ${describeFailure(error, undefined, options)}\n`);
+    io.stderr.write(`${PROGRAM}: ${describeFailure(error, undefined, options, flow, undefined)}\n`);
     return EXIT_FAILED;
   }
   return EXIT_OK;
 }
 
-function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptions): string {
+function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptions, flow: Pipeline, where: string | undefined): string {
   if (error instanceof CliFailure) return error.message;
+  if (failedEnd === 'result' && error instanceof JsonValueError) return describeResultFailure(error, options, flow);
   if (StageError.isStageError(error)) {
     const note = error.seq === undefined ? '' : "\n  (item numbers count the input's records from 0)";
     return `${error.code}: ${error.message}${note}`;
@@ -121,9 +128,26 @@ function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptio
   if (failedEnd === 'dead-letter') return `--dead-letter ${options.deadLetter}: ${message}`;
   if (failedEnd === 'input') {
     const source = options.input === '-' ? 'standard input' : options.input;
-    return `${source} (--format ${options.format}): ${message}`;
+    return `${source} (--format ${options.format}): ${where === undefined ? '' : `${where}: `}${message}`;
   }
   return message;
+}
+
+/** A result the output cannot hold: the stage's doing, not the input's. */
+function describeResultFailure(error: JsonValueError, options: CliOptions, flow: Pipeline): string {
+  const last = flow.stages[flow.stages.length - 1]!;
+  const matched = resultsMatchRecords(options, flow);
+  const which = matched ? `the result of item ${error.index}` : `result ${error.index} (counting the results written, from 0)`;
+  const note = matched ? "\n  (item numbers count the input's records from 0)" : '';
+  return `${which} from stage "${last.name}" ${error.problem}. The result is at fault, not the input: ` +
+    `the stage must return values JSON can write (no BigInt, function, symbol or cycle).${note}`;
+}
+
+// The n-th result is the n-th record when results keep input order and no
+// stage dropped an item or made several of one.
+function resultsMatchRecords(options: CliOptions, flow: Pipeline): boolean {
+  return options.ordered && flow.stages.every(({ stats }) =>
+    stats.filtered + stats.fanOut + stats.skipped === 0 && (stats.failed === 0 || options.onError === 'emit'));
 }
 
 async function writeReports(flow: Pipeline, elapsedMs: number, options: CliOptions, io: CliIo): Promise<void> {

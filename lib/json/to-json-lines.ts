@@ -16,6 +16,14 @@ export interface ToJsonLinesOptions {
 
 const KNOWN = ['highWaterMark'] as const;
 
+/** An item that toJsonLines cannot write; `index` counts the items it was given, from 0. */
+export class JsonValueError extends TypeError {
+  override name = 'JsonValueError';
+  constructor(readonly index: number, readonly problem: string, cause?: unknown) {
+    super(`toJsonLines: item ${index} ${problem}`, cause === undefined ? undefined : { cause });
+  }
+}
+
 class JsonLinesWriter extends Transform {
   private written = 0;
 
@@ -29,12 +37,12 @@ class JsonLinesWriter extends Transform {
     try {
       text = JSON.stringify(item);
     } catch (error) {
-      callback(new TypeError(`toJsonLines: item ${index} cannot be written as JSON: ${(error as Error).message}`, { cause: error }));
+      callback(new JsonValueError(index, `cannot be written as JSON: ${(error as Error).message}`, error));
       return;
     }
     // JSON.stringify gives undefined (not an error) for a function or a symbol.
     if (text === undefined) {
-      callback(new TypeError(`toJsonLines: item ${index} has no JSON form, got a ${typeof item}`));
+      callback(new JsonValueError(index, `has no JSON form, got a ${typeof item}`));
       return;
     }
     callback(null, text + '\n');

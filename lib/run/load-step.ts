@@ -10,7 +10,7 @@ export async function loadStep(step: StepSpec): Promise<StageFn> {
   const namespace = (await import(step.url)) as Record<string, unknown>;
   const found = pickExport(namespace, step.exportName);
   if (typeof found !== 'function') {
-    const wanted = step.exportName === undefined ? 'a default export' : `an export "${step.exportName}"`;
+    const wanted = step.exportName === undefined ? 'default export' : `export "${step.exportName}"`;
     const have = Object.keys(namespace).join(', ') || 'none';
     throw new TypeError(`${step.url} has no ${wanted} that is a function (its exports: ${have})`);
   }
