@@ -84,6 +84,13 @@ describe('the layout of lib/', () => {
     expect(users).to.deep.equal(['run/worker-thread.ts', 'run/worker.ts']);
   });
 
+  it('reaches @opentelemetry/api only through stage-metrics.ts, and at run time only by a dynamic import', () => {
+    const users = files.filter((file) => importsOf(file).some((spec) => spec.startsWith('@opentelemetry/')));
+    expect(users.map((file) => relative(LIB, file))).to.deep.equal(['stage/stage-metrics.ts']);
+    const staticImports = readFileSync(users[0]!, 'utf8').match(/^import (?!type )[^;]*'@opentelemetry\/[^']*';/gm);
+    expect(staticImports).to.equal(null);
+  });
+
   it('reaches the redis client only through run/redis/connection.ts, loaded by the subpath and the worker command alone', () => {
     const users = files.filter((file) => importsOf(file).some((spec) => spec === 'redis' || spec.startsWith('@redis/')));
     expect(users.map((file) => relative(LIB, file))).to.deep.equal(['run/redis/connection.ts']);

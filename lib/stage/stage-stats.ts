@@ -19,6 +19,13 @@ export interface StageCounts {
   fanOut: number;
 }
 
+/** @internal Where a stage's figures also go when OpenTelemetry metrics are on (see stage-metrics.ts). */
+export interface StatsSink {
+  recordDuration(seconds: number): void;
+  countsChanged(counts: StageCounts): void;
+  flush(): void;
+}
+
 /**
  * Live figures of one stage. Always: the counts and how many items it holds.
  * For items in a timed pipeline: where their time went, in bounded memory.
@@ -39,12 +46,25 @@ export class StageStats implements StageCounts {
   computationTime = 0;
   queueWaitTime = 0;
   transmissionTime = 0;
+  /** @internal Set when a stage starts with an OpenTelemetry SDK registered; else nothing is recorded. */
+  sink: StatsSink | undefined = undefined;
 
   record(timing: DetailedTiming): void {
     this.latency.record(timing.totalStageTime);
     this.computationTime += timing.computationTime;
     this.queueWaitTime += timing.queueWaitTime;
     this.transmissionTime += timing.transmissionTime;
+    this.sink?.recordDuration(timing.totalStageTime);
+  }
+
+  /** @internal Tells the sink, if any, that the counts changed: once per settled batch, not per item. */
+  publish(): void {
+    this.sink?.countsChanged(this);
+  }
+
+  /** @internal Has the sink, if any, take the counts now: the stage ended. */
+  flushSink(): void {
+    this.sink?.flush();
   }
 
   counts(): StageCounts {

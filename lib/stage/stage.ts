@@ -13,6 +13,7 @@
 import { addAbortSignal } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { StageOptions } from './stage-options.js';
+import { attachMetrics } from './stage-metrics.js';
 import { planStage } from './stage-plan.js';
 import type { FusedTarget } from './stage-plan.js';
 import type { ModuleRef } from './stage-target.js';
@@ -46,7 +47,8 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
    * Rejects with a StageError (`LOAD_FAILED`, with the real cause).
    */
   start(): Promise<void> {
-    this.starting ??= this.executor.start().then(() => { this.ready = true; });
+    // A fused stage's members record their own metrics, not the chain.
+    this.starting ??= Promise.all([this.executor.start(), attachMetrics(this.members ?? [this])]).then(() => { this.ready = true; });
     return this.starting;
   }
 
@@ -96,6 +98,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
     this.waitingFlush = null;
     this.torn = true;
     this.dropTasks();
+    this.flushCounts();
     this.executor.close().then(() => callback(error), () => callback(error));
   }
 
@@ -128,6 +131,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
     if (this.waitingFlush === null || this.stats.itemsHeld > 0 || this.holding || this.holdForLetters()) return;
     const callback = this.waitingFlush;
     this.waitingFlush = null;
+    this.flushCounts();
     // Workers end with the stream, so a program exits without cleanup calls.
     this.executor.close().then(() => callback(), (error: unknown) => callback(error as Error));
   }

@@ -125,6 +125,7 @@ export abstract class TaskDispatcher extends TaskEmitter {
   private settle(batch: Task[]): void {
     if (this.settings.ordered) this.finishInOrder();
     else this.finishAsSettled(batch);
+    this.publishCounts();
     if (this.torn) return;
     this.dispatch();
     this.afterSettle();
@@ -132,6 +133,7 @@ export abstract class TaskDispatcher extends TaskEmitter {
 
   protected resumeEmission(): void {
     this.finishInOrder();
+    this.publishCounts();
     if (this.torn) return;
     this.dispatch();
     this.afterSettle();

@@ -121,6 +121,18 @@ export abstract class TaskEmitter extends Transform {
     }
   }
 
+  /** Tells the metrics the counts changed, once per settled batch (a fused stage: its members'). */
+  protected publishCounts(): void {
+    if (this.members === undefined) this.stats.publish();
+    else for (const member of this.members) member.stats.publish();
+  }
+
+  /** Has the metrics take the counts now: the stage ended or was destroyed. */
+  protected flushCounts(): void {
+    if (this.members === undefined) this.stats.flushSink();
+    else for (const member of this.members) member.stats.flushSink();
+  }
+
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
     const { chunks, fatal, waits, holdAt } = chainOutputs(task, this.members!, this.replyContext.causeOf);
