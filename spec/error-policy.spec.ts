@@ -143,6 +143,11 @@ describe('onError handlers that wait', () => {
     });
   }
 
+  it('refuses a dead-letter Writable that is not in object mode, naming options.onError', () => {
+    const box = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    expect(() => stage(alwaysThrows, { onError: box })).to.throw(TypeError, /options\.onError .*object mode/);
+  });
+
   it('refuses a dead-letter Writable that has already ended, naming options.onError', () => {
     const box = new LetterBox(4);
     box.end();

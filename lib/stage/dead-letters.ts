@@ -65,7 +65,12 @@ export class DeadLetters {
       this.stream.on('close', this.onClose);
     }
     this.inFlight++;
-    return this.stream.write(letter, this.onWritten);
+    try {
+      return this.stream.write(letter, this.onWritten);
+    } catch (error) {
+      this.inFlight--; // refused at once: it never calls back
+      throw error;
+    }
   }
 
   /**

@@ -81,7 +81,14 @@ function writeLetter(letters: DeadLetters, error: StageError, data: unknown): Po
     const what = `${problem}${lost}, so the letter of item ${error.seq} cannot be written`;
     return { kind: 'fatal', error: StageError.deadLetterFailed(error.stage, error.seq, what, letters.failure ?? letters.stream.errored ?? undefined) };
   }
-  if (letters.write({ error, item: data })) return DROP;
+  let room: boolean;
+  try {
+    room = letters.write({ error, item: data });
+  } catch (thrown) {
+    // A Writable's write() throws on a chunk it cannot take (not in object mode after all).
+    return { kind: 'fatal', error: StageError.deadLetterFailed(error.stage, error.seq, `refused the letter of item ${error.seq}`, thrown) };
+  }
+  if (room) return DROP;
   return { kind: 'wait', until: lettersWritten(letters, error.stage) };
 }
 

@@ -151,6 +151,9 @@ function checkPolicy(value: unknown): ErrorPolicy {
     if (value.destroyed || value.writableEnded) {
       throw new TypeError(`options.onError is a dead-letter stream that has ${value.destroyed ? 'been destroyed' : 'ended'}; give one that is still writable`);
     }
+    if (!value.writableObjectMode) {
+      throw new TypeError('options.onError is a Writable not in object mode; a dead-letter stream receives { error, item } objects: give it objectMode: true');
+    }
     return value;
   }
   return checkOneOf('options.onError', value, ['fail', 'skip', 'emit'] as const, 'a function or a Writable');
