@@ -184,9 +184,13 @@ describe('the async-task-pipeline command line', function () {
     });
 
     it('--unordered writes each result as it completes', async () => {
-      const run = await cli(['-s', `${STAGES}#rendezvous:concurrency=2`, '--unordered'], overtaking());
+      // Record 0 finishes only once record 1's result is in the output file:
+      // only an unordered run can write it first (an ordered one would wait 10 s).
+      const output = join(temp.dir, 'out.jsonl');
+      const input = jsonl([{ n: 0, waitFor: output, containing: '{"n":1}' }, { n: 1 }]);
+      const run = await cli(['-s', `${STAGES}#rendezvous:concurrency=2`, '--unordered', '-o', output], input);
       expect(run.code, run.stderr).to.equal(0);
-      expect(parseLines(run.stdout)).to.deep.equal([{ n: 1 }, { n: 0 }]);
+      expect(parseLines(readFileSync(output, 'utf8'))).to.deep.equal([{ n: 1 }, { n: 0 }]);
     });
   });
 });
