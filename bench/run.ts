@@ -19,6 +19,7 @@ import { runFirstResult } from './scenarios/first-result.js';
 import { runLightLoad } from './scenarios/light-load.js';
 import { runMemory } from './scenarios/memory.js';
 import { runRecords } from './scenarios/records.js';
+import { runRemoteScaling, runRemoteTiny } from './scenarios/remote.js';
 import { runTinyItems } from './scenarios/tiny-items.js';
 
 const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResult>]> = [
@@ -29,6 +30,9 @@ const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResul
   ['5', runLightLoad],
   ['6', runMemory],
   ['7', runFirstResult],
+  // Through Redis to worker processes (skipped, saying so, without redis-server).
+  ['redis-1', runRemoteTiny],
+  ['redis-2', runRemoteScaling],
 ];
 
 async function main(): Promise<void> {

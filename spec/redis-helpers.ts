@@ -47,22 +47,33 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A redis-server of the spec's own: loopback only, nothing written to disk. */
+/** The spec CA and server certificate (spec/fixtures/tls, kept in the source tree). */
+export const TLS_DIR = fileURLToPath(new URL('../../spec/fixtures/tls/', import.meta.url));
+
+/** A redis-server of the spec's own: loopback only, nothing written to disk; `tls`: TLS only. */
 export class RedisServer {
   private child: ChildProcess | undefined;
   port = 0;
 
-  constructor(private readonly extraArgs: string[] = []) {}
+  constructor(private readonly extraArgs: string[] = [], private readonly tls = false) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  private portArgs(): string[] {
+    if (!this.tls) return ['--port', String(this.port)];
+    return [
+      '--port', '0', '--tls-port', String(this.port), '--tls-cert-file', `${TLS_DIR}server.pem`,
+      '--tls-key-file', `${TLS_DIR}server.key`, '--tls-ca-cert-file', `${TLS_DIR}ca.pem`, '--tls-auth-clients', 'no',
+    ];
   }
 
   /** Starts it (again, on the same port once it has one). */
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs,
+      ...this.portArgs(), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
@@ -101,6 +112,7 @@ export interface WorkerOptions {
   concurrency?: number;
   reclaimAfterMs?: number;
   extra?: string[];
+  env?: Record<string, string>;
 }
 
 /** A worker process started through bin/async-task-pipeline.js. */
@@ -118,7 +130,7 @@ export class WorkerProcess {
       '--reclaim-after', String(options.reclaimAfterMs ?? 30_000),
       ...(options.extra ?? []),
     ];
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
     this.child.stderr!.setEncoding('utf8').on('data', (text: string) => { this.stderr += text; });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }

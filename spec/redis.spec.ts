@@ -2,6 +2,9 @@
 // same Stage as on threads (order, errors, timing, the queue bound), against
 // a real redis-server and real `async-task-pipeline worker` processes.
 
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { deserialize } from 'node:v8';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +13,7 @@ import { createClient, RESP_TYPES } from 'redis';
 import { DetailedTiming, PipelineItem, StageError, createPipeline, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
 import { Collector, fixture, makeTempDir, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
-import { RedisServer, WorkerProcess, requireRedisServer, uniquePrefix } from './redis-helpers.js';
+import { RedisServer, TLS_DIR, WorkerProcess, requireRedisServer, uniquePrefix } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
 type Squared = { n: number; square: number; pid: number };
@@ -139,6 +142,16 @@ describe('a stage with a Redis transport', function () {
     expect(server.cli('XLEN', `${prefix}:square:requests`).trim()).to.equal('0');
   });
 
+  it('runs examples/distributed: its producer against a worker serving its module', async () => {
+    const work = fileURLToPath(new URL('../examples/distributed/work.js', import.meta.url));
+    await startWorkers('docs', 1, { stages: [`${work}#fingerprint`] });
+    const producer = fileURLToPath(new URL('../examples/distributed/producer.js', import.meta.url));
+    const child = spawnSync(process.execPath, [producer, '2000'], { env: { ...process.env, REDIS_URL: server.url }, encoding: 'utf8', timeout: 20_000 });
+    expect(child.stderr).to.equal('');
+    expect(child.status).to.equal(0);
+    expect(child.stdout).to.match(/^2000 documents fingerprinted in order .* by 1 worker process/);
+  });
+
   it('rejects a function stage with a transport, naming options.transport', () => {
     const transport = redisTransport({ url: server.url });
     expect(() => stage((x: number) => x, { transport })).to.throw(TypeError, /options\.transport/);
@@ -222,3 +235,36 @@ async function itemsInStream(url: string, key: string): Promise<number> {
     client.destroy();
   }
 }
+
+describe('a Redis transport over TLS', function () {
+  this.timeout(30_000);
+  // Debian's redis-server is built with TLS; the CA is the spec's own (spec/fixtures/tls).
+  const server = new RedisServer([], true);
+  let worker: WorkerProcess | undefined;
+
+  before(async function () {
+    requireRedisServer(this);
+    await server.start();
+  });
+
+  after(async () => {
+    worker?.kill();
+    await worker?.exited;
+    await server.stop();
+  });
+
+  it('runs a stage over rediss:// with the CA given to the producer and to the worker', async () => {
+    const prefix = uniquePrefix();
+    worker = new WorkerProcess({ url: server.url, prefix, env: { NODE_EXTRA_CA_CERTS: `${TLS_DIR}ca.pem` } });
+    await worker.ready();
+    const transport = redisTransport({ url: server.url, prefix, tls: { ca: readFileSync(`${TLS_DIR}ca.pem`) } });
+    const out = (await runThrough(stage(SQUARE, { transport }), range(10).map((n) => ({ n })))) as Squared[];
+    expect(out.map((r) => r.square)).to.deep.equal(range(10).map((n) => n * n));
+  });
+
+  it('fails with TRANSPORT_FAILED when the server certificate is not trusted', async () => {
+    const error = (await rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: server.url }) }), [{ n: 1 }]))) as StageError;
+    expect(error.code).to.equal('TRANSPORT_FAILED');
+    expect(String((error.cause as Error).message)).to.match(/certificate/);
+  });
+});

@@ -87,7 +87,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   for (const stage of options.stages) {
-    log(`serving stage "${stage.name}" (${stage.threads} threads) from ${redactUrl(options.url)}, prefix "${options.prefix}", as "${options.consumer}"`);
+    log(`serving stage "${stage.name}" on ${stage.threads} thread(s) from ${redactUrl(options.url)}, prefix "${options.prefix}", as "${options.consumer}"`);
   }
   try {
     await Promise.all(servers.map((server) => server.serve()));
