@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { createClient, RESP_TYPES } from 'redis';
 import { DetailedTiming, PipelineItem, StageError, createPipeline, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
-import { Collector, fixture, makeTempDir, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
+import { Collector, fixture, makeTempDir, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
 import { RedisServer, TLS_DIR, WorkerProcess, requireRedisServer, uniquePrefix } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
@@ -39,6 +39,7 @@ describe('a stage with a Redis transport', function () {
   after(async () => {
     await server.stop();
     temp.remove();
+    removeScripts();
   });
 
   async function startWorkers(prefix: string, count: number, extra: Partial<ConstructorParameters<typeof WorkerProcess>[0]> = {}): Promise<WorkerProcess[]> {
@@ -150,6 +151,32 @@ describe('a stage with a Redis transport', function () {
     expect(child.stderr).to.equal('');
     expect(child.status).to.equal(0);
     expect(child.stdout).to.match(/^2000 documents fingerprinted in order .* by 1 worker process/);
+  });
+
+  it('lets a program whose started remote stage sits idle exit by itself', async () => {
+    const script = writeScript('idle-remote-stage', `
+      import { stage } from 'async-task-pipeline';
+      import { redisTransport } from 'async-task-pipeline/redis';
+      const s = stage({ module: ${JSON.stringify(fixture('remote.js').href)}, export: 'square' }, { transport: redisTransport({ url: ${JSON.stringify(server.url)}, prefix: 'idle' }) });
+      await s.start();
+      console.log('started');
+    `);
+    const child = await runNode(script);
+    expect(child.timedOut, child.stderr).to.equal(false);
+    expect(child.code).to.equal(0);
+    expect(child.stdout.trim()).to.equal('started');
+  });
+
+  it('takes back its batches and deletes its reply stream when destroyed mid-run', async () => {
+    const prefix = uniquePrefix();
+    const s = stage(SQUARE, { transport: redisTransport({ url: server.url, prefix }), highWaterMark: 32 });
+    const sink = new Collector();
+    const done = pipeline(Readable.from(range(100).map((n) => ({ n }))), s, sink).catch((error: unknown) => error);
+    await waitUntil(() => s.stats.itemsHeld === 32, 'the stage holds 32 items');
+    s.destroy();
+    await done;
+    await waitUntil(() => server.cli('--scan', '--pattern', `${prefix}:*`).trim() === `${prefix}:square:requests`, 'only the request stream is left');
+    expect(server.cli('XLEN', `${prefix}:square:requests`).trim()).to.equal('0');
   });
 
   it('rejects a function stage with a transport, naming options.transport', () => {

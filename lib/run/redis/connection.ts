@@ -111,6 +111,16 @@ export class RedisConnection {
     return (await multi.exec()) as unknown as RawReply[];
   }
 
+  /**
+   * Whether the connection keeps the process alive. A producer lets go of
+   * it while nothing is out, so that a program whose remote stage sits idle
+   * exits by itself, as with idle worker threads.
+   */
+  keepAlive(alive: boolean): void {
+    if (alive) this.client.ref();
+    else this.client.unref();
+  }
+
   /** Closes at once; commands in flight are rejected. Safe to call twice. */
   close(): void {
     if (this.closing) return;

@@ -46,8 +46,8 @@ export interface RedisExecutorOptions {
 interface Outstanding {
   resolve: (reply: RunResult) => void;
   reject: (error: unknown) => void;
-  /** The request entry's id, once XADD has answered. */
-  entryId: string | undefined;
+  /** The request entry's id (undefined if XADD failed). */
+  entryId: Promise<string | undefined>;
   alone: boolean;
 }
 
@@ -113,19 +113,20 @@ export class RedisExecutor implements Executor {
       return runSendable(inputs, (sendable) => this.run(sendable, alone));
     }
     const batch = this.nextBatch++;
-    const reply = new Promise<RunResult>((resolve, reject) => {
-      this.outstanding.set(batch, { resolve, reject, entryId: undefined, alone });
-    });
-    if (alone) this.suspects++;
     // Commands sent in one tick go out as one pipeline (node-redis), so the
     // batches of one dispatch cost one round trip.
-    this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, alone, payload)]).then(
-      (id) => {
-        const waiting = this.outstanding.get(batch);
-        if (waiting !== undefined) waiting.entryId = String(id);
+    const entryId = this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, alone, payload)]).then(
+      (id) => String(id),
+      (error: unknown) => {
+        this.fail(error);
+        return undefined;
       },
-      (error: unknown) => this.fail(error),
     );
+    const reply = new Promise<RunResult>((resolve, reject) => {
+      this.outstanding.set(batch, { resolve, reject, entryId, alone });
+    });
+    if (alone) this.suspects++;
+    if (this.outstanding.size === 1) this.keepAlive(true);
     return reply;
   }
 
@@ -161,7 +162,14 @@ export class RedisExecutor implements Executor {
     this.refresher = setInterval(() => {
       this.commands!.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]).catch((error: unknown) => this.fail(error));
     }, REFRESH_MS).unref();
+    this.keepAlive(false);
     void this.readReplies();
+  }
+
+  /** Holds the process open while batches are out, not otherwise. */
+  private keepAlive(alive: boolean): void {
+    this.commands?.keepAlive(alive);
+    this.reader?.keepAlive(alive);
   }
 
   /** Batches out at once: two per worker thread that answered lately, at least MIN_WINDOW. */
@@ -204,6 +212,7 @@ export class RedisExecutor implements Executor {
     }
     this.outstanding.delete(batch);
     if (waiting.alone) this.suspects--;
+    if (this.outstanding.size === 0) this.keepAlive(false);
     const worker = text(entry, Field.Worker);
     this.workers.set(worker, { threads: Number(text(entry, Field.Threads)) || 1, seenAt: receivedAt });
     const kind = text(entry, Field.Kind);
@@ -253,12 +262,11 @@ export class RedisExecutor implements Executor {
     this.abortStart?.(StageError.transportFailed(this.options.stage, 'closed while connecting', new Error('closed')));
     await this.connecting?.catch(() => undefined);
     const closed = new Error('the stage closed before this batch was answered');
-    const entryIds: string[] = [];
-    for (const waiting of this.outstanding.values()) {
-      if (waiting.entryId !== undefined) entryIds.push(waiting.entryId);
-      waiting.reject(closed);
-    }
+    const waiting = [...this.outstanding.values()];
     this.outstanding.clear();
+    for (const batch of waiting) batch.reject(closed);
+    // An XADD may still be on its way: its id is needed to take it back.
+    const entryIds = (await Promise.all(waiting.map((batch) => batch.entryId))).filter((id) => id !== undefined);
     this.reader?.close();
     const commands = this.commands;
     if (commands === undefined) return;
