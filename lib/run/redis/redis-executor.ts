@@ -270,6 +270,8 @@ export class RedisExecutor implements Executor {
     this.reader?.close();
     const commands = this.commands;
     if (commands === undefined) return;
+    // The stage waits for this close (a pipeline's end does): hold the process open until it is done.
+    commands.keepAlive(true);
     // Batches nobody has answered are taken back, so that no worker runs them
     // for a run that has gone; the reply stream goes with the run.
     if (commands.lost === undefined && this.failure === undefined) {

@@ -7,7 +7,6 @@ import { StageError, describe } from '../../errors.js';
 import type { StepSpec } from '../protocol.js';
 import { WorkerPool } from '../worker-pool.js';
 import { RedisConnection, redactUrl } from './connection.js';
-import type { ConnectionOptions } from './connection.js';
 import { StageServer } from './stage-server.js';
 
 // A worker rides out a server restart or a network blip this long, then
@@ -33,51 +32,62 @@ export interface WorkerProcessOptions {
   log: (line: string) => void;
 }
 
+interface Served {
+  pools: WorkerPool[];
+  readers: RedisConnection[];
+  servers: StageServer[];
+}
+
 /** Runs until a signal drains it (resolves 0) or Redis is lost for good or a module fails to load (1). */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<number> {
   const { log } = options;
-  const connection: ConnectionOptions = { url: options.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: RECONNECT_MS };
   let commands: RedisConnection;
   try {
-    commands = await RedisConnection.open(connection);
+    commands = await RedisConnection.open({ url: options.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: RECONNECT_MS });
   } catch (error) {
     log(`could not reach Redis at ${redactUrl(options.url)}: ${describe(error)}`);
     return 1;
   }
-  const pools: WorkerPool[] = [];
-  const readers: RedisConnection[] = [];
-  const servers: StageServer[] = [];
-  let lost: Error | undefined;
-  function closeAll(): void {
-    for (const reader of readers) reader.close();
-    commands.close();
-  }
-  function stopAll(): void {
-    for (const server of servers) server.stop();
-  }
+  const served: Served = { pools: [], readers: [], servers: [] };
   try {
-    for (const stage of options.stages) {
-      const pool = stagePool(stage);
-      pools.push(pool);
-      await pool.start();
-      const reader = await commands.duplicate();
-      readers.push(reader);
-      servers.push(new StageServer({ ...options, stage: stage.name, threads: stage.threads, pool, commands, reader }));
-    }
+    await startStages(options, commands, served);
   } catch (error) {
     log(error instanceof StageError ? error.message : `could not start: ${describe(error)}`);
-    await Promise.all(pools.map((pool) => pool.close()));
-    closeAll();
+    await closeAll(commands, served);
     return 1;
   }
-  for (const connectionOf of [commands, ...readers]) {
-    connectionOf.onLost((error) => {
-      if (lost !== undefined) return;
-      lost = error;
+  const failed = await serveUntilStopped(options, commands, served);
+  await closeAll(commands, served);
+  return failed ? 1 : 0;
+}
+
+/** A thread pool, started (so that a module that cannot load stops us now), and a reader per stage. */
+async function startStages(options: WorkerProcessOptions, commands: RedisConnection, served: Served): Promise<void> {
+  for (const stage of options.stages) {
+    const pool = stagePool(stage);
+    served.pools.push(pool);
+    await pool.start();
+    const reader = await commands.duplicate();
+    served.readers.push(reader);
+    served.servers.push(new StageServer({ ...options, stage: stage.name, threads: stage.threads, pool, commands, reader }));
+  }
+}
+
+/** Serves every stage until a signal, a lost connection or a failed stage stops them all; true when not by a signal. */
+async function serveUntilStopped(options: WorkerProcessOptions, commands: RedisConnection, served: Served): Promise<boolean> {
+  const { log } = options;
+  let failed = false;
+  const stopAll = (): void => {
+    for (const server of served.servers) server.stop();
+  };
+  for (const connection of [commands, ...served.readers]) {
+    connection.onLost((error) => {
+      if (failed) return;
+      failed = true;
       log(`lost its connection to Redis at ${redactUrl(options.url)} for ${RECONNECT_MS} ms: ${describe(error)}; stopping`);
       stopAll();
       // The batches held can no longer be answered: end their threads now.
-      for (const pool of pools) void pool.close();
+      for (const pool of served.pools) void pool.close();
     });
   }
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -89,18 +99,22 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   for (const stage of options.stages) {
     log(`serving stage "${stage.name}" on ${stage.threads} thread(s) from ${redactUrl(options.url)}, prefix "${options.prefix}", as "${options.consumer}"`);
   }
-  try {
-    await Promise.all(servers.map((server) => server.serve()));
-  } catch (error) {
-    if (lost === undefined) log(`stopped: ${describe(error)}`);
-    lost ??= error as Error;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    await Promise.all(pools.map((pool) => pool.close()));
-    closeAll();
-  }
-  return lost === undefined ? 0 : 1;
+  // One stage that cannot go on (its group cannot be made: no permission)
+  // stops the others too, so that the process exits and says why.
+  await Promise.all(served.servers.map((server) => server.serve().catch((error: unknown) => {
+    if (!failed) log(`stopped: ${describe(error)}`);
+    failed = true;
+    stopAll();
+  })));
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return failed;
+}
+
+async function closeAll(commands: RedisConnection, served: Served): Promise<void> {
+  await Promise.all(served.pools.map((pool) => pool.close()));
+  for (const reader of served.readers) reader.close();
+  commands.close();
 }
 
 function stagePool(stage: ServedStage): WorkerPool {
