@@ -4,6 +4,8 @@
 import { PROGRAM } from './program.js';
 
 export const USAGE = `Usage: ${PROGRAM} -s MODULE#EXPORT[:concurrency=N] [-s …] [options]
+       ${PROGRAM} worker --redis URL --stage MODULE#EXPORT …  (serves stages for other
+                 processes through Redis; see '${PROGRAM} worker --help')
        ${PROGRAM} --help | --version
 
 Reads items, runs them through the stages in order (each in worker threads),
