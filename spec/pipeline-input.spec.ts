@@ -15,7 +15,10 @@ async function readAll(p: AsyncTaskPipeline): Promise<unknown[]> {
   return out;
 }
 
-/** Which of the writes resolved (by item), once all have settled. */
+/**
+ * Which of the writes resolved (by item), once all have settled. Called as
+ * soon as the writes are made, so that no rejection is left unhandled.
+ */
 async function resolvedOf(items: readonly number[], writes: ReadonlyArray<Promise<void>>): Promise<number[]> {
   const outcomes = await Promise.allSettled(writes);
   outcomes.forEach((outcome) => {
@@ -31,9 +34,9 @@ describe('AsyncTaskPipeline input', () => {
       p.addStage('id', (x: number) => x);
       await p.start();
       const items = range(12);
-      const writes = items.map((x) => p.processInputData(x));
+      const resolving = resolvedOf(items, items.map((x) => p.processInputData(x)));
       const stopping = p.stop();
-      const resolved = await resolvedOf(items, writes);
+      const resolved = await resolving;
       await stopping;
       expect(await readAll(p)).to.deep.equal(resolved);
     });
@@ -109,7 +112,7 @@ describe('AsyncTaskPipeline input', () => {
         p.addStage('id', (x: number) => x, { thread: false });
         await p.start();
         const items = range(total);
-        const writes = items.map((x) => p.processInputData(x));
+        const entering = resolvedOf(items, items.map((x) => p.processInputData(x)));
         // A reader takes what comes out before the pinned item.
         const out: unknown[] = [];
         const reading = (async () => { for await (const x of p.generateOutputStream()) out.push(x); })();
@@ -118,7 +121,7 @@ describe('AsyncTaskPipeline input', () => {
         gate.open();
         const { discarded } = await stopping;
         await reading;
-        const entered = await resolvedOf(items, writes);
+        const entered = await entering;
         expect(out).to.deep.equal(entered.slice(0, out.length));
         expect(discarded).to.equal(entered.length - out.length);
       });
