@@ -143,13 +143,20 @@ export interface ChildResult {
 
 /** Runs `node script`; kills it after `timeoutMs` and says so, rather than hanging the suite. */
 export function runNode(script: string, timeoutMs = 15_000): Promise<ChildResult> {
+  return runNodeWith([script], { timeoutMs });
+}
+
+/** Runs `node ...args` with `stdin` as its input, in `cwd`; killed after `timeoutMs`, as runNode. */
+export function runNodeWith(args: string[], options: { stdin?: string; cwd?: string; timeoutMs?: number } = {}): Promise<ChildResult> {
+  const { stdin, cwd, timeoutMs = 15_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
