@@ -138,13 +138,20 @@ export class StageError extends Error {
   }
 }
 
-/** A short, readable account of any thrown value, for messages. */
+/**
+ * A short, readable account of any thrown value, for messages. Never throws:
+ * a thrown value may have getters or Proxy traps that do.
+ */
 export function describe(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  if (typeof value === 'string') return value;
   try {
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    if (typeof value === 'string') return value;
     return `${typeof value} ${JSON.stringify(value)}`;
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return `a ${typeof value} that cannot be described`;
+    }
   }
 }
