@@ -44,6 +44,8 @@ export class WorkerPool implements Executor {
   private readonly slots: Slot[];
   private secondsPerItem = 0;
   private closed = false;
+  /** Every thread not yet exited, those still starting included: close() ends them all at once. */
+  private readonly threads = new Set<WorkerThread>();
   private readonly maxInFlight: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -84,12 +86,13 @@ export class WorkerPool implements Executor {
     return deserializeError(stored as SerializedError);
   }
 
+  // Threads still starting are terminated too, without waiting for their
+  // load: a module whose top-level await never settles would otherwise hold
+  // close(), and with it destroy() and abort, for ever. Their spawn() then
+  // rejects at once, which settles a pending start().
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map(async (slot) => {
-      const thread = await slot.thread?.catch(() => undefined);
-      await thread?.terminate();
-    }));
+    await Promise.all([...this.threads].map((thread) => thread.terminate()));
   }
 
   /** The least busy slot that can take a batch now, if any. */
@@ -171,7 +174,12 @@ export class WorkerPool implements Executor {
     const { stage, steps, init, resourceLimits } = this.options;
     let thread: WorkerThread;
     try {
-      thread = await WorkerThread.spawn({ resourceLimits });
+      thread = await WorkerThread.create({ resourceLimits });
+      this.threads.add(thread);
+      thread.onExit(() => this.threads.delete(thread));
+      // close() may have run while threads.js was loading: this thread was not yet there to end.
+      if (this.closed) await thread.terminate();
+      await thread.handshake();
     } catch (error) {
       throw StageError.loadFailed(stage, 'a worker thread', error);
     }

@@ -13,6 +13,10 @@
 // - its per-call machinery costs more than the clone for small items; after
 //   `init`, batches travel on a MessagePort of our own.
 // - a spawned worker keeps the process alive; we unref it while idle.
+// - spawn races the handshake against a 10 s timer that it clears only when
+//   the handshake arrives: a worker that dies (or is terminated) first would
+//   keep the process alive for those 10 s. A dead worker answers the
+//   handshake in its place (see endHandshake).
 
 import { MessageChannel, Worker as NodeWorker } from 'node:worker_threads';
 import type { MessagePort, ResourceLimits, TransferListItem } from 'node:worker_threads';
@@ -27,6 +31,9 @@ const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
 export interface WorkerThreadOptions {
   resourceLimits?: ResourceLimits | undefined;
 }
+
+/** A handshake threads.js accepts: what a worker that died answers in its place. */
+const EMPTY_HANDSHAKE = { type: 'init', exposed: { type: 'module', methods: [] } };
 
 interface Threads {
   spawn: (worker: unknown, options?: { timeout?: number }) => Promise<WorkerApi>;
@@ -53,17 +60,32 @@ async function importWithoutSignalHandlers(): Promise<Threads> {
   return { spawn: threads.spawn, Transfer: threads.Transfer };
 }
 
-/** The EventTarget-like face threads' `spawn` expects of a worker. */
-function adapt(worker: NodeWorker): object {
-  const mapped = new WeakMap<object, (data: unknown) => void>();
-  return {
-    addEventListener(event: string, listener: (event: { data: unknown }) => void): void {
+type ThreadsListener = (event: { data: unknown }) => void;
+
+/**
+ * The EventTarget-like face threads' `spawn` expects of a worker, and a way
+ * to hand its message listeners a message ourselves: Node removes a worker's
+ * 'message' listeners when it exits, before anything of ours could.
+ */
+interface ThreadsFace {
+  face: object;
+  deliver: (data: unknown) => void;
+}
+
+function adapt(worker: NodeWorker): ThreadsFace {
+  const mapped = new Map<ThreadsListener, (data: unknown) => void>();
+  const messageListeners = new Set<ThreadsListener>();
+  const face = {
+    addEventListener(event: string, listener: ThreadsListener): void {
       const wrapped = (data: unknown): void => listener({ data });
       mapped.set(listener, wrapped);
+      if (event === 'message') messageListeners.add(listener);
       worker.on(event, wrapped);
     },
-    removeEventListener(event: string, listener: (event: { data: unknown }) => void): void {
+    removeEventListener(event: string, listener: ThreadsListener): void {
       const wrapped = mapped.get(listener);
+      mapped.delete(listener);
+      messageListeners.delete(listener);
       if (wrapped !== undefined) worker.off(event, wrapped);
     },
     postMessage(message: unknown, transfer?: readonly TransferListItem[]): void {
@@ -71,6 +93,7 @@ function adapt(worker: NodeWorker): object {
     },
     terminate: () => worker.terminate(),
   };
+  return { face, deliver: (data) => { for (const listener of [...messageListeners]) listener({ data }); } };
 }
 
 /**
@@ -99,42 +122,67 @@ export class WorkerThread {
   private readonly calls = new Map<number, BatchCall>();
   private nextCall = 1;
   private api: WorkerApi | undefined;
-  private threads: Threads | undefined;
+  private readonly threads: Threads;
   /** Rejecters of threads.js calls in flight (spawn, init). */
   private readonly pending = new Set<(error: WorkerExit) => void>();
   private fatal: unknown;
   private exit: WorkerExit | undefined;
   private terminating = false;
+  /** While threads.js's spawn waits for the handshake: how to answer it. */
+  private handshaking: ThreadsFace | undefined;
+  private readonly onExitListeners: Array<() => void> = [];
 
-  private constructor(worker: NodeWorker, batches: MessagePort) {
+  private constructor(worker: NodeWorker, batches: MessagePort, threads: Threads, workerPort: MessagePort) {
     this.worker = worker;
     this.batches = batches;
+    this.threads = threads;
+    this.workerPort = workerPort;
     // Always listening, so that no worker error reaches the host process as an
     // uncaughtException.
     worker.on('error', (error) => { this.fatal ??= error; });
     worker.on('message', (message: unknown) => {
       if (isFatal(message)) this.fatal = deserializeError(message[FATAL_MESSAGE]);
     });
-    worker.once('exit', (code) => this.onExit(code));
+    worker.once('exit', (code) => this.afterExit(code));
     batches.on('message', (answer: BatchAnswer) => this.onAnswer(answer));
     batches.unref();
   }
 
-  /** Spawns a thread; rejects with the real cause if it dies while starting. */
-  static async spawn(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
+  /**
+   * Starts a thread and returns it at once, before its handshake, so that
+   * its owner can terminate it at any point of its start-up. Throws if Node
+   * refuses the worker's options.
+   */
+  static async create(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
+    // Loaded before the worker exists: spawn must be listening when the
+    // worker's handshake arrives.
     const threads = await loadThreads();
     const channel = new MessageChannel();
-    const thread = new WorkerThread(new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits }), channel.port1);
-    thread.threads = threads;
-    thread.workerPort = channel.port2;
-    thread.api = await thread.track(threads.spawn(adapt(thread.worker)));
-    thread.worker.unref();
-    return thread;
+    const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits });
+    return new WorkerThread(worker, channel.port1, threads, channel.port2);
+  }
+
+  /** Waits for threads.js's handshake; rejects with a WorkerExit if the thread dies or is terminated first. */
+  async handshake(): Promise<void> {
+    const adapted = adapt(this.worker);
+    this.handshaking = adapted;
+    try {
+      this.api = await this.track(this.threads.spawn(adapted.face));
+    } finally {
+      this.handshaking = undefined;
+    }
+    this.worker.unref();
   }
 
   /** True once the thread has exited, for any reason. */
   get exited(): boolean {
     return this.exit !== undefined;
+  }
+
+  /** Calls `listener` once the thread has exited (at once if it has). */
+  onExit(listener: () => void): void {
+    if (this.exit !== undefined) listener();
+    else this.onExitListeners.push(listener);
   }
 
   /** Loads the stage functions in the worker and hands it the batch port. */
@@ -144,7 +192,7 @@ export class WorkerThread {
     if (api === undefined || port === undefined) return Promise.reject(new Error('worker thread used before spawn, or initialised twice'));
     this.workerPort = undefined;
     this.busy();
-    return this.track(api.init(message, this.threads!.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
+    return this.track(api.init(message, this.threads.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
   }
 
   /** Runs a batch; the listed buffers are moved to the worker, not copied. Throws DataCloneError at once. */
@@ -206,7 +254,7 @@ export class WorkerThread {
     });
   }
 
-  private onExit(code: number): void {
+  private afterExit(code: number): void {
     const cause = this.terminating ? new Error('worker thread terminated') : this.fatal;
     this.exit = new WorkerExit(code, cause);
     for (const reject of this.pending) reject(this.exit);
@@ -214,6 +262,18 @@ export class WorkerThread {
     for (const call of this.calls.values()) call.reject(this.exit);
     this.calls.clear();
     this.batches.close();
+    this.workerPort?.close();
+    this.endHandshake();
+    for (const listener of this.onExitListeners.splice(0)) listener();
+  }
+
+  // threads.js's spawn clears its 10 s handshake timer only when a handshake
+  // arrives; it has no way to be cancelled. A thread that died before its
+  // handshake answers in its place with an empty module, so that the timer
+  // goes and the process may exit as soon as its work is done. Our caller was
+  // already failed by track(); what spawn resolves with is dropped.
+  private endHandshake(): void {
+    this.handshaking?.deliver(EMPTY_HANDSHAKE);
   }
 }
 

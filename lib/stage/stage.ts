@@ -44,11 +44,16 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   /**
    * Starts the workers and loads the function in each, so that a load failure
    * shows before any data flows. Optional: the first item starts them too.
-   * Rejects with a StageError (`LOAD_FAILED`, with the real cause).
+   * Rejects with a StageError (`LOAD_FAILED`, with the real cause), or, if the
+   * stage is destroyed or aborted meanwhile, at once with the error it was
+   * destroyed with (an AbortError when there was none).
    */
   start(): Promise<void> {
     // A fused stage's members record their own metrics, not the chain.
-    this.starting ??= Promise.all([this.executor.start(), attachMetrics(this.members ?? [this])]).then(() => { this.ready = true; });
+    this.starting ??= Promise.all([this.executor.start(), attachMetrics(this.members ?? [this])]).then(
+      () => { this.ready = true; },
+      (error: unknown) => { throw this.torn ? this.stoppedWhileStarting() : error; },
+    );
     return this.starting;
   }
 
@@ -100,6 +105,15 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
     this.dropTasks();
     this.flushCounts();
     this.executor.close().then(() => callback(error), () => callback(error));
+  }
+
+  // Destroying a stage ends its threads at once, start-up included, which
+  // fails their load: what the caller of start() needs to hear is why.
+  private stoppedWhileStarting(): Error {
+    if (this.errored !== null) return this.errored;
+    const error = new Error(`stage "${this.name}" was destroyed before it had started`);
+    error.name = 'AbortError';
+    return Object.assign(error, { code: 'ABORT_ERR' });
   }
 
   protected afterSettle(): void {
