@@ -16,6 +16,7 @@ import type { Stage, StageOptions } from 'async-task-pipeline';
 import { Collector, fixture, rejectionOf, removeScripts, runNode, runNodeWith, runThrough, writeScript } from './helpers.js';
 import type { ChildResult } from './helpers.js';
 import type { Bytes, Seen } from './fixtures/worker-faults.js';
+import { workerExecArgv } from '../lib/run/worker-exec-argv.js';
 
 const FAULTS = fixture('worker-faults.js');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -332,9 +333,28 @@ console.log('out', out.join(','), globalThis.preloadMark ?? '');
     it('keeps --import for the workers of a program given to node -e', async () => {
       const preload = fixture('preload-mark.js').href;
       const marked = program.replace('stage((x) => x * 2)', 'stage((x) => `${x}${globalThis.preloadMark}`)');
-      const result = await runNodeWith(['--import', preload, '--input-type=module', '-e', marked], { cwd: ROOT, timeoutMs: 8000 });
+      // A per-process flag, which Node refuses in a worker's explicit execArgv, rides along.
+      const args = ['--max-old-space-size=512', '--import', preload, '--enable-source-maps', '--input-type=module', '-e', marked];
+      const result = await runNodeWith(args, { cwd: ROOT, timeoutMs: 8000 });
       expectExitedBy(result, 'node --import -e');
       expect(result.stdout, result.stderr).to.include('out 1preloaded,2preloaded,3preloaded preloaded');
+    });
+  });
+
+  describe('workerExecArgv', () => {
+    it("inherits the host's flags when none of them must be kept from a worker", () => {
+      expect(workerExecArgv(['--import', 'tsx', '--max-old-space-size=512', '--enable-source-maps'])).to.equal(undefined);
+    });
+
+    it('keeps loaders, conditions and experimental flags with their values, and drops entry code, tests, watch and debugger flags', () => {
+      const host = [
+        '--import', 'tsx', '-r', './pre.cjs', '--loader=ts-node/esm', '-C', 'dev', '--experimental-vm-modules', '--enable-source-maps',
+        '--input-type', 'module', '-e', '--import', '--test', '--test-reporter', 'spec', '--watch-path=src', '--inspect-port', '9229',
+        '--max-old-space-size=512', '--title=app',
+      ];
+      expect(workerExecArgv(host)).to.deep.equal([
+        '--import', 'tsx', '-r', './pre.cjs', '--loader=ts-node/esm', '-C', 'dev', '--experimental-vm-modules', '--enable-source-maps',
+      ]);
     });
   });
 

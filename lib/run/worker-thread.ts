@@ -24,8 +24,12 @@ import { WorkerExit } from './executor.js';
 import { FATAL_MESSAGE } from './protocol.js';
 import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, InitReply, WorkerApi, WorkerInit } from './protocol.js';
 import { deserializeError } from './serialized-error.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
+
+/** The host's flags as workers get them (see worker-exec-argv.ts); the host's never change. */
+const EXEC_ARGV = workerExecArgv();
 
 /** Options of one worker thread. */
 export interface WorkerThreadOptions {
@@ -158,7 +162,7 @@ export class WorkerThread {
     // worker's handshake arrives.
     const threads = await loadThreads();
     const channel = new MessageChannel();
-    const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits });
+    const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits, execArgv: EXEC_ARGV });
     return new WorkerThread(worker, channel.port1, threads, channel.port2);
   }
 
