@@ -276,6 +276,17 @@ await starting;
       expect(Buffer.isBuffer(out)).to.equal(true);
       expect((out as Buffer).toString()).to.equal('hi');
     });
+
+    it('hands the onError of a fused chain member the Buffer it failed on as a Buffer', async () => {
+      const failed: unknown[] = [];
+      const p = track(createPipeline([
+        stage((b: Buffer) => b, { name: 'same' }),
+        stage((b: Buffer) => { throw new Error(`no ${b.length}`); }, { name: 'fails', onError: (_error, data) => failed.push(data) }),
+      ]));
+      await runThrough(p, [Buffer.from('hi')]);
+      expect(failed).to.have.length(1);
+      expect(Buffer.isBuffer(failed[0])).to.equal(true);
+    });
   });
 
   describe('errors that resist serialisation', () => {

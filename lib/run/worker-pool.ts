@@ -111,7 +111,8 @@ export class WorkerPool implements Executor {
       const moving = this.options.init.transfer;
       const call = thread.run(inputs, moving ? transferablesOf(inputs) : undefined);
       const reply = await this.withinLimit(thread, call);
-      if (moving) restoreReplyBuffers(reply);
+      // Copied or moved, a Buffer result arrives as a plain Uint8Array.
+      restoreReplyBuffers(reply);
       this.learn(reply.times);
       return reply;
     } catch (error) {

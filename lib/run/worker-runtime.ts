@@ -38,7 +38,8 @@ export function createWorkerApi(): WorkerApi {
 
 function serveBatches(port: MessagePort, runBatch: BatchRunner, transfer: boolean): void {
   port.on('message', ({ id, inputs }: BatchRequest) => {
-    if (transfer) restoreBuffers(inputs);
+    // Structured clone turns a Buffer into a plain Uint8Array, moved or copied.
+    restoreBuffers(inputs);
     runBatch(inputs).then(
       (reply) => answer(port, id, reply, transfer),
       (error: unknown) => port.postMessage({ id, error: serializeError(error) } satisfies BatchAnswer),
