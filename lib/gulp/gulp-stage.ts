@@ -23,7 +23,7 @@ export interface GulpStageOptions extends Omit<StageOptions, 'onError' | 'transf
    * - `'fail'`: destroy the stream with a {@link GulpPluginError} naming the file (gulp stops the task).
    * - `'skip'`: leave the file out of the output.
    * - a function: called with the error and the Vinyl file; the file is left out.
-   *   Its contents may be empty: they were moved to the worker.
+   *   Its contents are as they were sent, though they were moved to the worker.
    * @default 'fail'
    */
   onError?: 'fail' | 'skip' | ((error: GulpPluginError, file: Vinyl) => void);
@@ -116,9 +116,11 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
 
   // Returns the handler's result: a promise holds the stage's output until it settles (error-policy.ts).
   private onFileError(policy: 'skip' | ((error: GulpPluginError, file: Vinyl) => void), error: StageError, data: unknown): unknown {
-    const id = (data as WireFile).id;
-    const file = this.files.get(id);
-    this.files.delete(id);
+    const wire = data as WireFile;
+    const file = this.files.get(wire.id);
+    this.files.delete(wire.id);
+    // The file's contents were moved to the worker; the stage put a copy back into wire.
+    if (file !== undefined && wire.contents !== null) file.contents = asBuffer(wire.contents);
     if (policy === 'skip') {
       // Stage counts a handled error as failed; this one was asked to be skipped.
       this.stats.failed--;

@@ -38,6 +38,9 @@ export interface RunResult extends BatchReply {
  *     alone, fails it with `WORKER_DIED`;
  *   - with a {@link BatchTimeout} when a batch of one outran `timeout`;
  *   - with a StageError when the stage cannot go on (it is destroyed with it).
+ *   When it moved items' bytes away (`transfer`), it puts them back into the
+ *   `inputs` array, in place, for every item of a batch that did not run to
+ *   the end and every item that failed: the caller reads its items back there.
  * - `causeOf(stored)` turns an error stored in a reply back into a value for
  *   a StageError's `cause`.
  * - `close()` stops everything the executor started; safe to call more than

@@ -6,7 +6,7 @@ import type { Executor, RunResult } from './executor.js';
 import { Outcome } from './protocol.js';
 import type { SerializedError, WorkerInit } from './protocol.js';
 import { deserializeError, serializeError } from './serialized-error.js';
-import { restoreReplyBuffers, transferablesOf } from './transfer.js';
+import { KeptBytes, restoreReplyBuffers, transferablesOf } from './transfer.js';
 import { WorkerThread } from './worker-thread.js';
 import type { WorkerThreadOptions } from './worker-thread.js';
 
@@ -107,15 +107,21 @@ export class WorkerPool implements Executor {
 
   private async runOn(slot: Slot, inputs: unknown[]): Promise<RunResult> {
     const thread = await this.threadOf(slot);
+    const moving = this.options.init.transfer;
+    // Kept only while the batch is in flight (see transfer.ts).
+    const kept = moving ? KeptBytes.of(inputs) : undefined;
     try {
-      const moving = this.options.init.transfer;
       const call = thread.run(inputs, moving ? transferablesOf(inputs) : undefined);
       const reply = await this.withinLimit(thread, call);
       // Copied or moved, a Buffer result arrives as a plain Uint8Array.
       restoreReplyBuffers(reply);
+      // A failed item goes to onError as it was sent.
+      kept?.putBack(inputs, (i) => reply.kinds[i] === Outcome.Error);
       this.learn(reply.times);
       return reply;
     } catch (error) {
+      // Sent again, or reported, each item needs its bytes.
+      kept?.putBack(inputs);
       // An input that cannot be cloned fails at once, before anything is sent.
       // (A result that cannot be cloned is the worker's to sort out: see
       // worker-runtime.ts.)
@@ -160,7 +166,10 @@ export class WorkerPool implements Executor {
       }
     });
     if (failures.length === 0) throw original;
-    const inner = sendable.length > 0 ? await this.runOn(slot, sendable) : undefined;
+    const inner = sendable.length > 0 ? await this.runOn(slot, sendable).finally(() => {
+      // Moved bytes put back into `sendable` belong in the caller's inputs.
+      positions.forEach((at, k) => { inputs[at] = sendable[k]; });
+    }) : undefined;
     return mergeReplies(inputs.length, positions, inner, failures);
   }
 

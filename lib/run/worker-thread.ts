@@ -24,6 +24,7 @@ import { WorkerExit } from './executor.js';
 import { FATAL_MESSAGE } from './protocol.js';
 import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, InitReply, WorkerApi, WorkerInit } from './protocol.js';
 import { deserializeError } from './serialized-error.js';
+import { isDetached } from './transfer.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 
 const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
@@ -202,6 +203,9 @@ export class WorkerThread {
   /** Runs a batch; the listed buffers are moved to the worker, not copied. Throws DataCloneError at once. */
   run(inputs: unknown[], transfer?: ArrayBuffer[]): Promise<BatchReply> {
     if (this.exit !== undefined) return Promise.reject(this.exit);
+    // postMessage with a detached ArrayBuffer in its transfer list returns
+    // without an error and never delivers: the call would wait for ever.
+    if (transfer?.some(isDetached) === true) return Promise.reject(detachedError());
     const id = this.nextCall++;
     try {
       this.batches.postMessage({ id, inputs } satisfies BatchRequest, transfer);
@@ -279,6 +283,13 @@ export class WorkerThread {
   private endHandshake(): void {
     this.handshaking?.deliver(EMPTY_HANDSHAKE);
   }
+}
+
+function detachedError(): Error {
+  const error = new Error('an ArrayBuffer to move was already detached (moved elsewhere) and could not be sent');
+  // Named as the clone's own failure, so that the items at fault fail alone as DATA_CLONE.
+  error.name = 'DataCloneError';
+  return error;
 }
 
 function isFatal(message: unknown): message is FatalMessage {

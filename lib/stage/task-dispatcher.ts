@@ -63,22 +63,25 @@ export abstract class TaskDispatcher extends TaskEmitter {
       } else {
         batch = this.pending.splice(0, limit);
       }
-      this.executor.run(batch.map(dataOf), alone).then(
-        (reply) => this.onReply(batch, reply),
-        (error: unknown) => this.onBatchError(batch, error),
+      const inputs = batch.map(dataOf);
+      this.executor.run(inputs, alone).then(
+        (reply) => this.onReply(batch, reply, inputs),
+        (error: unknown) => this.onBatchError(batch, error, inputs),
       );
     }
   }
 
-  private onReply(batch: Task[], reply: RunResult): void {
+  private onReply(batch: Task[], reply: RunResult, inputs: unknown[]): void {
     if (this.torn) return;
+    this.takeBack(batch, inputs);
     const fatal = applyReply(batch, reply, this.replyContext);
     if (fatal !== undefined) this.destroy(fatal);
     else this.settle(batch);
   }
 
-  private onBatchError(batch: Task[], error: unknown): void {
+  private onBatchError(batch: Task[], error: unknown, inputs: unknown[]): void {
     if (this.destroyed) return;
+    this.takeBack(batch, inputs);
     // A StageError here is fatal: a replacement worker failed to load.
     if (error instanceof StageError) {
       this.destroy(error);
@@ -90,6 +93,13 @@ export abstract class TaskDispatcher extends TaskEmitter {
     } else {
       this.onWorkerDeath(batch, error);
     }
+  }
+
+  // With `transfer`, the executor puts the bytes of items it must run again
+  // or report back into the inputs array (a top-level Buffer as a new one).
+  private takeBack(batch: Task[], inputs: unknown[]): void {
+    if (!this.settings.transfer) return;
+    for (let i = 0; i < batch.length; i++) batch[i]!.data = inputs[i];
   }
 
   /**

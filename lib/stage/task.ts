@@ -19,8 +19,11 @@ export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 export interface Task {
   /** The chunk as received: the envelope, or the plain value. */
   readonly input: unknown;
-  /** What the function is called with. */
-  readonly data: unknown;
+  /**
+   * What the function is called with. Replaced when moved bytes come back
+   * (`transfer`): the view that was moved is empty, the executor's copy is not.
+   */
+  data: unknown;
   readonly item: PipelineItem | undefined;
   readonly seq: number;
   /**
