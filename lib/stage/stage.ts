@@ -82,7 +82,8 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
       this.accept(chunk, callback);
       return;
     }
-    this.start().then(() => this.accept(chunk, callback), (error: unknown) => callback(error as Error));
+    // A stage destroyed while starting is ending already: its write waits no answer.
+    this.start().then(() => this.accept(chunk, callback), (error: unknown) => { if (!this.torn) callback(error as Error); });
   }
 
   // Node calls _read once and then not again until we push, and it calls it
