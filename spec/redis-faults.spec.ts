@@ -83,6 +83,33 @@ describe('a Redis transport under faults', function () {
     expect(s.stats.retried).to.be.greaterThan(0);
   });
 
+  it('drops the late answer of a worker that stalled past the reclaim time (SIGSTOP) and outputs each item once', async () => {
+    const prefix = uniquePrefix();
+    const [first, later] = [freshDir(), freshDir()];
+    const pair = await startWorkers(2, { prefix });
+    // Item 5 pins the worker to be stopped; item 30 keeps the run going until that worker has answered late.
+    const inputs: RemoteItem[] = range(40).map((n) => (n === 5 ? { n, mode: 'hold', dir: first } : n === 30 ? { n, mode: 'hold', dir: later } : { n }));
+    const s = stage(SQUARE, { transport: redisTransport({ url: server.url, prefix }) });
+    const executor = s.plan.executor as unknown as { duplicates: number };
+    const sink = new Collector();
+    const done = pipeline(Readable.from(inputs), s, sink);
+    const stalledPid = await heldBy(first);
+    const stalled = pair.find((w) => w.pid === stalledPid)!;
+    stalled.kill('SIGSTOP');
+    writeFileSync(join(first, 'release'), '');
+    await heldBy(later);
+    // Its batches have been reclaimed from it, answered as a death, and queued to run again.
+    await waitUntil(() => s.stats.retried > 0, "the stalled worker's batches are taken");
+    stalled.kill('SIGCONT');
+    await waitUntil(() => executor.duplicates > 0, 'the stalled worker has answered');
+    writeFileSync(join(later, 'release'), '');
+    await done;
+    const out = sink.chunks as Squared[];
+    // Item 5 ran twice (its late answer was dropped, its re-run counted) and came out once.
+    expect(out.map((r) => r.n)).to.deep.equal(range(40));
+    expect(s.stats.emitted).to.equal(40);
+  });
+
   it('fails a poison item alone with WORKER_DIED after its retries, and every other item comes out in order', async () => {
     const prefix = uniquePrefix();
     const supervisor = new Supervisor({ url: server.url, prefix, reclaimAfterMs: RECLAIM_AFTER_MS }, 2);
