@@ -18,8 +18,16 @@ export interface ChainStep {
   fromSource: boolean;
 }
 
-/** Growable columns of a ChainTrace, one row per record. */
+/** Growable columns of a ChainTrace, one row per record, for one batch. */
 class Records {
+  /** Some item of the batch records per-item timing: only then is the clock read per step. */
+  constructor(readonly timed: boolean) {}
+
+  /** The time now when the batch is timed, else 0 (nothing reads it). */
+  now(): number {
+    return this.timed ? nowSeconds() : 0;
+  }
+
   readonly steps: number[] = [];
   readonly kinds: number[] = [];
   readonly times: number[] = [];
@@ -55,15 +63,15 @@ function isPromise(value: Visit): value is Promise<string | undefined> {
   return typeof value === 'object';
 }
 
-export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown[]) => Promise<BatchReply> {
+export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown[], timed: boolean) => Promise<BatchReply> {
   const last = steps.length - 1;
 
   // Runs step k on one value and the rest of the chain on what it gives,
   // synchronously as long as every step is: an await per step would cost
-  // more than light work itself.
-  function visit(records: Records, k: number, data: unknown): Visit {
+  // more than light work itself. `start` is the end of what ran just before
+  // (one clock read per step boundary, not two).
+  function visit(records: Records, k: number, data: unknown, start: number): Visit {
     const step = steps[k]!;
-    const start = nowSeconds();
     let result: unknown;
     try {
       result = step.fn(data, step.context);
@@ -80,14 +88,14 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
   function failed(records: Records, k: number, start: number, error: unknown, data: unknown): string | undefined {
     const step = steps[k]!;
     const failure: ChainError = { error: serializeError(error), data };
-    records.add(k, Outcome.Error, start, nowSeconds(), failure);
+    records.add(k, Outcome.Error, start, records.now(), failure);
     // An emitted error travels on as the item; later steps pass it through.
     if (step.emitErrors) for (let j = k + 1; j <= last; j++) records.add(j, Outcome.PassThrough, 0, 0, undefined);
     return step.fromSource ? missingVariable(error) : undefined;
   }
 
   function after(records: Records, k: number, start: number, outcome: { kind: number; value: unknown }): Visit {
-    const end = nowSeconds();
+    const end = records.now();
     const { kind, value } = outcome;
     if (kind === Outcome.Drop || k === last) {
       records.add(k, kind, start, end, value);
@@ -95,7 +103,7 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     }
     if (kind === Outcome.Value) {
       records.add(k, kind, start, end, undefined);
-      return visit(records, k + 1, value);
+      return visit(records, k + 1, value, end);
     }
     const yielded = value as unknown[];
     records.add(k, kind, start, end, yielded.length);
@@ -105,27 +113,38 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
   // The outputs of a fan-out, one after another: records stay depth-first.
   function visitEach(records: Records, k: number, values: unknown[], from: number, closure: string | undefined): Visit {
     for (let j = from; j < values.length; j++) {
-      const visited = visit(records, k, values[j]);
+      const visited = visit(records, k, values[j], records.now());
       if (isPromise(visited)) return visited.then((found) => visitEach(records, k, values, j + 1, found ?? closure));
       closure = visited ?? closure;
     }
     return closure;
   }
 
-  return async function runChain(inputs) {
+  return async function runChain(inputs, timed) {
     const count = inputs.length;
-    const records = new Records();
+    const records = new Records(timed);
     const counts = new Uint32Array(count);
+    // The plain reply's times span the chain per item when timed; else only
+    // the batch's start and end, for batch sizing.
     const spans = new Float64Array(count * 2);
+    const batchStart = nowSeconds();
+    let boundary = batchStart;
     let closureVariable: string | undefined;
     for (let i = 0; i < count; i++) {
       const first = records.length;
-      const visited = visit(records, 0, inputs[i]);
+      const visited = visit(records, 0, inputs[i], boundary);
       closureVariable = (isPromise(visited) ? await visited : visited) ?? closureVariable;
       counts[i] = records.length - first;
-      // The plain reply's times span the chain, for batch sizing.
-      spans[2 * i] = records.times[2 * first]!;
-      spans[2 * i + 1] = nowSeconds();
+      if (timed) {
+        // Every record ends with a clock read; the item's last is the latest.
+        spans[2 * i] = boundary;
+        boundary = maxEnd(records.times, 2 * first);
+        spans[2 * i + 1] = boundary;
+      }
+    }
+    if (!timed && count > 0) {
+      spans[0] = batchStart;
+      spans[2 * count - 1] = nowSeconds();
     }
     const reply: BatchReply = {
       kinds: new Uint8Array(count).fill(Outcome.Chain),
@@ -142,4 +161,11 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     if (closureVariable !== undefined) reply.closureVariable = closureVariable;
     return reply;
   };
+}
+
+/** The latest end time among records from `from` (an index into the times column) on. */
+function maxEnd(times: readonly number[], from: number): number {
+  let latest = 0;
+  for (let at = from + 1; at < times.length; at += 2) if (times[at]! > latest) latest = times[at]!;
+  return latest;
 }

@@ -30,9 +30,10 @@ export interface RunResult extends BatchReply {
  * - `hasRoom(alone)` and `batchLimit()` are asked before every `run()`; the
  *   stage never calls `run()` without room, and never sends more items than
  *   `batchLimit()`. Room is how the executor bounds what is in flight.
- * - `run(inputs, alone)` resolves with one outcome per input, in input order,
- *   with each item's computation start and end in `times` (seconds since the
- *   epoch, `timeOrigin + now()` of the clock that ran it). It rejects:
+ * - `run(inputs, alone, timed)` resolves with one outcome per input, in input
+ *   order, with each item's computation start and end in `times` (seconds
+ *   since the epoch, `timeOrigin + now()` of the clock that ran it) when
+ *   `timed`; untimed, only the batch's span (first start, last end). It rejects:
  *   - with a {@link WorkerExit} when whatever ran the batch died: the stage
  *     re-runs each item alone (`alone: true`) and, past `retries` deaths while
  *     alone, fails it with `WORKER_DIED`;
@@ -61,7 +62,7 @@ export interface Executor {
    * past the time limit, StageError when fatal. `alone`: nothing else runs on
    * its worker meanwhile, so that if the worker dies, this batch is the cause.
    */
-  run(inputs: unknown[], alone?: boolean): Promise<RunResult>;
+  run(inputs: unknown[], alone?: boolean, timed?: boolean): Promise<RunResult>;
   /** Turns an error stored in a reply back into the value to report as `cause`. */
   causeOf(stored: unknown): unknown;
   /** Stops every thread; safe to call more than once. */

@@ -40,11 +40,11 @@ export class InlineExecutor implements Executor {
     return 1;
   }
 
-  async run(inputs: unknown[]): Promise<RunResult> {
+  async run(inputs: unknown[], _alone = false, timed = true): Promise<RunResult> {
     this.inFlight++;
     try {
       await this.start();
-      return await this.runBatch!(inputs);
+      return await this.runBatch!(inputs, timed);
     } finally {
       this.inFlight--;
     }

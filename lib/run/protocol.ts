@@ -53,7 +53,12 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export interface BatchReply {
   kinds: Uint8Array;
   values: unknown[];
-  /** Start and end of each item's computation, seconds since the epoch, two per item. */
+  /**
+   * Start and end of each item's computation, seconds since the epoch, two
+   * per item, when the batch was timed (an item starts at the end of the one
+   * before it: one clock read per boundary). Untimed, only the first start
+   * and the last end are set: the batch's span.
+   */
   times: Float64Array;
   /** Set when a source-text function hit a ReferenceError: the name it could not find. */
   closureVariable?: string;
@@ -119,6 +124,8 @@ export interface WorkerApi {
 export interface BatchRequest {
   id: number;
   inputs: unknown[];
+  /** Some item records per-item timing: read the clock per item (per step in a chain), else per batch only. */
+  timed: boolean;
 }
 
 /** The worker's answer on the batch port: the reply, or why the batch could not run at all. */

@@ -69,13 +69,13 @@ export class WorkerPool implements Executor {
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(TARGET_BATCH_SECONDS / this.secondsPerItem)));
   }
 
-  async run(inputs: unknown[], alone = false): Promise<RunResult> {
+  async run(inputs: unknown[], alone = false, timed = true): Promise<RunResult> {
     const slot = this.pick(alone);
     if (slot === undefined) throw new Error('WorkerPool.run() called without room');
     slot.inFlight++;
     slot.alone = alone;
     try {
-      return await this.runOn(slot, inputs);
+      return await this.runOn(slot, inputs, timed);
     } finally {
       slot.inFlight--;
       slot.alone = false;
@@ -105,13 +105,13 @@ export class WorkerPool implements Executor {
     return best;
   }
 
-  private async runOn(slot: Slot, inputs: unknown[]): Promise<RunResult> {
+  private async runOn(slot: Slot, inputs: unknown[], timed: boolean): Promise<RunResult> {
     const thread = await this.threadOf(slot);
     const moving = this.options.init.transfer;
     // Kept only while the batch is in flight (see transfer.ts).
     const kept = moving ? KeptBytes.of(inputs) : undefined;
     try {
-      const call = thread.run(inputs, moving ? transferablesOf(inputs) : undefined);
+      const call = thread.run(inputs, moving ? transferablesOf(inputs) : undefined, timed);
       const reply = await this.withinLimit(thread, call);
       // Copied or moved, a Buffer result arrives as a plain Uint8Array.
       restoreReplyBuffers(reply);
@@ -126,7 +126,7 @@ export class WorkerPool implements Executor {
       // (A result that cannot be cloned is the worker's to sort out: see
       // worker-runtime.ts.)
       if (!isDataCloneError(error)) throw error;
-      return this.runCloneable(slot, inputs, error);
+      return this.runCloneable(slot, inputs, error, timed);
     }
   }
 
@@ -152,7 +152,7 @@ export class WorkerPool implements Executor {
   }
 
   /** Runs the inputs that can be cloned; the others fail alone, as DATA_CLONE. */
-  private async runCloneable(slot: Slot, inputs: unknown[], original: unknown): Promise<RunResult> {
+  private async runCloneable(slot: Slot, inputs: unknown[], original: unknown, timed: boolean): Promise<RunResult> {
     const sendable: unknown[] = [];
     const positions: number[] = [];
     const failures: Array<[number, unknown]> = [];
@@ -166,7 +166,7 @@ export class WorkerPool implements Executor {
       }
     });
     if (failures.length === 0) throw original;
-    const inner = sendable.length > 0 ? await this.runOn(slot, sendable).finally(() => {
+    const inner = sendable.length > 0 ? await this.runOn(slot, sendable, timed).finally(() => {
       // Moved bytes put back into `sendable` belong in the caller's inputs.
       positions.forEach((at, k) => { inputs[at] = sendable[k]; });
     }) : undefined;

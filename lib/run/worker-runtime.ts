@@ -37,10 +37,10 @@ export function createWorkerApi(): WorkerApi {
 }
 
 function serveBatches(port: MessagePort, runBatch: BatchRunner, transfer: boolean): void {
-  port.on('message', ({ id, inputs }: BatchRequest) => {
+  port.on('message', ({ id, inputs, timed }: BatchRequest) => {
     // Structured clone turns a Buffer into a plain Uint8Array, moved or copied.
     restoreBuffers(inputs);
-    runBatch(inputs).then(
+    runBatch(inputs, timed).then(
       (reply) => answer(port, id, reply, transfer),
       (error: unknown) => port.postMessage({ id, error: serializeError(error) } satisfies BatchAnswer),
     );

@@ -200,15 +200,18 @@ export class WorkerThread {
     return this.track(api.init(message, this.threads.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
   }
 
-  /** Runs a batch; the listed buffers are moved to the worker, not copied. Throws DataCloneError at once. */
-  run(inputs: unknown[], transfer?: ArrayBuffer[]): Promise<BatchReply> {
+  /**
+   * Runs a batch; the listed buffers are moved to the worker, not copied.
+   * `timed`: read the clock per item (see BatchRequest). Throws DataCloneError at once.
+   */
+  run(inputs: unknown[], transfer: ArrayBuffer[] | undefined, timed: boolean): Promise<BatchReply> {
     if (this.exit !== undefined) return Promise.reject(this.exit);
     // postMessage with a detached ArrayBuffer in its transfer list returns
     // without an error and never delivers: the call would wait for ever.
     if (transfer?.some(isDetached) === true) return Promise.reject(detachedError());
     const id = this.nextCall++;
     try {
-      this.batches.postMessage({ id, inputs } satisfies BatchRequest, transfer);
+      this.batches.postMessage({ id, inputs, timed } satisfies BatchRequest, transfer);
     } catch (error) {
       // A DataCloneError: an input cannot be cloned, and nothing was sent.
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -9,7 +9,7 @@ import type { Executor, RunResult } from '../run/executor.js';
 import { applyReply } from './reply.js';
 import type { StagePlan } from './stage-plan.js';
 import { TaskEmitter } from './task-emitter.js';
-import { TaskState, createTask, dataOf } from './task.js';
+import { TaskState, anyTimed, createTask, inputsOf } from './task.js';
 import type { Task } from './task.js';
 
 export abstract class TaskDispatcher extends TaskEmitter {
@@ -63,8 +63,8 @@ export abstract class TaskDispatcher extends TaskEmitter {
       } else {
         batch = this.pending.splice(0, limit);
       }
-      const inputs = batch.map(dataOf);
-      this.executor.run(inputs, alone).then(
+      const inputs = inputsOf(batch);
+      this.executor.run(inputs, alone, anyTimed(batch)).then(
         (reply) => this.onReply(batch, reply, inputs),
         (error: unknown) => this.onBatchError(batch, error, inputs),
       );

@@ -65,6 +65,15 @@ export function createTask(chunk: unknown, arrival: number): Task {
   };
 }
 
-export function dataOf(task: Task): unknown {
-  return task.data;
+/** What the function is called with, one per task: a plain loop, as this runs per batch on the busiest thread. */
+export function inputsOf(batch: readonly Task[]): unknown[] {
+  const inputs = new Array<unknown>(batch.length);
+  for (let i = 0; i < batch.length; i++) inputs[i] = batch[i]!.data;
+  return inputs;
+}
+
+/** Whether some task of the batch records per-item timing (the worker reads its clock per item only then). */
+export function anyTimed(batch: readonly Task[]): boolean {
+  for (const task of batch) if (task.enteredAt !== 0) return true;
+  return false;
 }
