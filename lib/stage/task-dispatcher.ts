@@ -6,6 +6,7 @@
 import { StageError } from '../errors.js';
 import { BatchTimeout, WorkerExit } from '../run/executor.js';
 import type { Executor, RunResult } from '../run/executor.js';
+import { batchSize } from './batch-cut.js';
 import { applyReply } from './reply.js';
 import type { StagePlan } from './stage-plan.js';
 import { TaskEmitter } from './task-emitter.js';
@@ -55,7 +56,7 @@ export abstract class TaskDispatcher extends TaskEmitter {
       // worker, so that a second death names the culprit.
       const alone = this.pending[0]!.alone;
       if (!this.executor.hasRoom(alone)) return;
-      const limit = alone ? 1 : this.executor.batchLimit();
+      const limit = alone ? 1 : batchSize(this.pending, this.executor.batchLimit());
       let batch: Task[];
       if (this.pending.length <= limit) {
         batch = this.pending;
