@@ -2,8 +2,9 @@
 // worker as plain data (file-data.ts) and run in their own worker entry
 // (file-worker.ts). It may import stage/ and the top-level files.
 
+import { createRequire } from 'node:module';
 import type { TransformCallback } from 'node:stream';
-import Vinyl from 'vinyl';
+import type Vinyl from 'vinyl';
 import { StageError } from '../errors.js';
 import { isWireResult } from './file-data.js';
 import type { WireFile, WireResult } from './file-data.js';
@@ -27,6 +28,17 @@ export interface GulpStageOptions extends Omit<StageOptions, 'onError' | 'transf
    * @default 'fail'
    */
   onError?: 'fail' | 'skip' | ((error: GulpPluginError, file: Vinyl) => void);
+}
+
+// vinyl (with streamx under it) takes ~35 ms to load, and every importer of
+// the package loaded it through index.ts: only a gulp stage's first file now
+// pays it. vinyl is CommonJS, so a synchronous require keeps _write as it is.
+const require = createRequire(import.meta.url);
+let vinyl: typeof Vinyl | undefined;
+
+function isVinyl(chunk: unknown): chunk is Vinyl {
+  vinyl ??= require('vinyl') as typeof Vinyl;
+  return vinyl.isVinyl(chunk);
 }
 
 /**
@@ -67,7 +79,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback): void {
     const id = this.nextId++;
-    if (!Vinyl.isVinyl(chunk)) {
+    if (!isVinyl(chunk)) {
       callback(GulpPluginError.notAFile(this.name, id, chunk));
       return;
     }
