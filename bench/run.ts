@@ -16,6 +16,7 @@ import { printIssueTargets, printScenario } from './lib/table.js';
 import { runBuffers } from './scenarios/buffers.js';
 import { runCpuBound } from './scenarios/cpu-bound.js';
 import { runFirstResult } from './scenarios/first-result.js';
+import { runJsonCli } from './scenarios/json-cli.js';
 import { runLightLoad } from './scenarios/light-load.js';
 import { runMemory } from './scenarios/memory.js';
 import { runRecords } from './scenarios/records.js';
@@ -30,6 +31,7 @@ const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResul
   ['5', runLightLoad],
   ['6', runMemory],
   ['7', runFirstResult],
+  ['8', runJsonCli],
   // Through Redis to worker processes (skipped, saying so, without redis-server).
   ['redis-1', runRemoteTiny],
   ['redis-2', runRemoteScaling],

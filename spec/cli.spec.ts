@@ -182,6 +182,18 @@ describe('the async-task-pipeline command', function () {
       expect(run.stderr).to.include('standard input (--format jsonl)').and.to.include('line 3 is not valid JSON');
     });
 
+    it('counts blank lines in the number of the line that is not JSON, though the stages parse it', async () => {
+      const run = await cli(stageArg('double'), '{"n":1}\n\n   \n{"n":2}\n\n{n: 3}\n{"n":4}\n');
+      expect(run.code).to.equal(1);
+      expect(run.stderr).to.include('standard input (--format jsonl)').and.to.include('line 6 is not valid JSON');
+    });
+
+    it('skips blank lines and writes each result as one line of JSON', async () => {
+      const run = await cli(stageArg('double'), '\n{"n":1}\r\n\n{"n":2.5}\n');
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.equal('{"n":2}\n{"n":5}\n');
+    });
+
     it('exits with 1 when a --format json input is not a JSON array', async () => {
       const run = await cli([...stageArg('double'), '--format', 'json'], '{"n": 1}');
       expect(run.code).to.equal(1);

@@ -17,6 +17,7 @@ import type { CliOptions } from './args.js';
 import { DeadLetter } from './dead-letter.js';
 import { emittedErrorsAsJson } from './failure-json.js';
 import { checkInput, locateJsonError, openInput, openOutput, parserFor } from './input.js';
+import { jsonTextLines, textLinesOut } from './json-text-lines.js';
 import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROGRAM, fileFailure, packageVersion } from './program.js';
 import { Progress } from './progress.js';
 import type { ProgressStream } from './progress.js';
@@ -61,8 +62,27 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   return runStages(options, stages, deadLetter, io);
 }
 
+/**
+ * JSON Lines cross to the workers as text, which parse and stringify
+ * (`json: true`, see run/json-text.ts), when every failure fails the run
+ * (the default). `--on-error skip|emit` and `--dead-letter` hand a failed
+ * record on, and a bad line must stay the input's failure, not a record's:
+ * those runs parse on the main thread as before.
+ */
+function crossesAsText(options: CliOptions): boolean {
+  return options.format === 'jsonl' && options.onError === 'fail' && options.deadLetter === undefined;
+}
+
+// Text records of about 1 KB: 1024 held per stage is about 1 MB, and batches
+// of a few hundred lines share each crossing (64 made batches of ~16).
+const TEXT_HIGH_WATER_MARK = 1024;
+
 function makeStages(options: CliOptions, deadLetter: DeadLetter | undefined): Stage[] {
   const shared: StageOptions = { onError: deadLetter?.writable ?? options.onError, ordered: options.ordered };
+  if (crossesAsText(options)) {
+    shared.json = true;
+    shared.highWaterMark = TEXT_HIGH_WATER_MARK;
+  }
   if (options.timeoutMs !== undefined) shared.timeout = options.timeoutMs;
   if (options.retries !== undefined) shared.retries = options.retries;
   return options.stages.map((s) =>
@@ -77,6 +97,7 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
   const startedAt = performance.now();
   let failedEnd: FailedEnd;
   const failing = (end: FailedEnd) => (): void => { failedEnd ??= end; };
+  let lineOf: ((seq: number) => number) | undefined;
   try {
     await checkInput(options.input);
     const output = await openOutput('--output', options.output, io.stdout);
@@ -87,11 +108,13 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
     // Load every module before reading any input: a missing one fails at once.
     await flow.start();
     const input = openInput(options.input, io.stdin);
-    const parser = parserFor(options.format);
+    const text = crossesAsText(options) ? jsonTextLines() : undefined;
+    lineOf = text?.lineOf;
+    const parser = text?.stream ?? parserFor(options.format);
     input.once('error', failing('input'));
     parser.once('error', failing('input'));
     output.once('error', failing('output'));
-    const writer = toJsonLines();
+    const writer = text === undefined ? toJsonLines() : textLinesOut();
     writer.once('error', failing('result'));
     const results = options.onError === 'emit' ? [flow, emittedErrorsAsJson()] : [flow];
     await pipeline([input, parser, ...results, progress, writer, output]);
@@ -102,7 +125,7 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
     deadLetter?.abort();
     progress.abandon();
     const where = failedEnd === 'input' && options.format === 'json' && options.input !== '-' ? await locateJsonError(options.input) : undefined;
-    io.stderr.write(`${PROGRAM}: ${describeFailure(error, failedEnd, options, flow, where)}\n`);
+    io.stderr.write(`${PROGRAM}: ${describeFailure(error, failedEnd, options, flow, where, lineOf)}\n`);
     await writeReports(flow, performance.now() - startedAt, options, io).catch(() => undefined);
     return EXIT_FAILED;
   }
@@ -116,9 +139,13 @@ async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadL
   return EXIT_OK;
 }
 
-function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptions, flow: Pipeline, where: string | undefined): string {
+function describeFailure(
+  error: unknown, failedEnd: FailedEnd, options: CliOptions, flow: Pipeline, where: string | undefined, lineOf?: (seq: number) => number,
+): string {
   if (error instanceof CliFailure) return error.message;
   if (failedEnd === 'result' && error instanceof JsonValueError) return describeResultFailure(error, options, flow);
+  const text = lineOf === undefined ? undefined : describeTextFailure(error, options, lineOf);
+  if (text !== undefined) return text;
   if (StageError.isStageError(error)) {
     const note = error.seq === undefined ? '' : "\n  (item numbers count the input's records from 0)";
     return `${error.code}: ${error.message}${note}`;
@@ -131,6 +158,23 @@ function describeFailure(error: unknown, failedEnd: FailedEnd, options: CliOptio
     return `${source} (--format ${options.format}): ${where === undefined ? '' : `${where}: `}${message}`;
   }
   return message;
+}
+
+/**
+ * When records cross as text, a line that is not JSON and a result JSON
+ * cannot hold fail in the worker, as the item's StageError: said as before,
+ * the line by its number (the input's fault), the result by its stage.
+ */
+function describeTextFailure(error: unknown, options: CliOptions, lineOf: (seq: number) => number): string | undefined {
+  if (!StageError.isStageError(error) || error.seq === undefined || !(error.cause instanceof Error)) return undefined;
+  const code = (error.cause as Error & { code?: unknown }).code;
+  if (code === 'ERR_INVALID_JSON') {
+    const source = options.input === '-' ? 'standard input' : options.input;
+    return `${source} (--format ${options.format}): line ${lineOf(error.seq)} is not valid JSON: ${error.cause.message}`;
+  }
+  if (code !== 'ERR_JSON_RESULT') return undefined;
+  return `the result of item ${error.seq} from stage "${error.stage}" ${error.cause.message.replace(/^the result /, '')}. The result is at fault, not the input: ` +
+    "the stage must return values JSON can write (no BigInt, function, symbol or cycle).\n  (item numbers count the input's records from 0)";
 }
 
 /** A result the output cannot hold: the stage's doing, not the input's. */

@@ -5,6 +5,7 @@ import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner, StageFn } from './batch-runner.js';
 import { StageError } from '../errors.js';
 import type { Executor, RunResult } from './executor.js';
+import { parsingInput, stringifyingResults } from './json-text.js';
 import { loadStep } from './load-step.js';
 import type { StepSpec } from './protocol.js';
 
@@ -16,6 +17,8 @@ export interface InlineExecutorOptions {
   step: StepSpec;
   context: unknown;
   concurrency: number;
+  /** Items and results are JSON text (see json-text.ts). */
+  json: boolean;
 }
 
 export class InlineExecutor implements Executor {
@@ -66,6 +69,11 @@ export class InlineExecutor implements Executor {
     } catch (error) {
       throw StageError.loadFailed(stage, target, error);
     }
-    this.runBatch = createBatchRunner({ fn: loaded, context, fromSource: false, storeError: (error) => error });
+    const keep = (error: unknown): unknown => error;
+    if (this.options.json) {
+      this.runBatch = stringifyingResults(createBatchRunner({ fn: parsingInput(loaded), context, fromSource: false, storeError: keep }), 0, keep);
+    } else {
+      this.runBatch = createBatchRunner({ fn: loaded, context, fromSource: false, storeError: keep });
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface WorkerInit {
   steps: WorkerStep[];
   /** Move owned binary data instead of copying it, and restore Buffers (see transfer.ts). */
   transfer: boolean;
+  /** Items and results are JSON text: parsed before the first step, stringified after the last (see json-text.ts). */
+  json: boolean;
 }
 
 /** What `init` answers: `undefined` when ready, else why which step failed to load. */

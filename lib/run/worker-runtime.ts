@@ -7,6 +7,7 @@ import { createBatchRunner } from './batch-runner.js';
 import type { BatchRunner } from './batch-runner.js';
 import { createChainRunner } from './chain-runner.js';
 import type { ChainStep } from './chain-runner.js';
+import { parsingInput, stringifyingResults } from './json-text.js';
 import { loadStep } from './load-step.js';
 import { Outcome } from './protocol.js';
 import type { BatchAnswer, BatchReply, BatchRequest, InitReply, WorkerApi, WorkerInit } from './protocol.js';
@@ -24,11 +25,13 @@ export function createWorkerApi(): WorkerApi {
         return { error: serializeError(error), step: index };
       }
     }
+    if (message.json) loaded[0]!.fn = parsingInput(loaded[0]!.fn);
     // One step keeps the flat reply and its tight loop; more make a fused chain.
     const only = loaded[0]!;
-    const runBatch = loaded.length > 1
+    let runBatch = loaded.length > 1
       ? createChainRunner(loaded)
       : createBatchRunner({ fn: only.fn, context: only.context, fromSource: only.fromSource, storeError: serializeError });
+    if (message.json) runBatch = stringifyingResults(runBatch, loaded.length - 1, serializeError);
     serveBatches(batches, runBatch, message.transfer);
     return undefined;
   }

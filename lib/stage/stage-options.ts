@@ -67,11 +67,32 @@ export interface StageOptions {
    * Run the stage's batches on worker processes elsewhere, through this
    * transport (`redisTransport()` from `async-task-pipeline/redis`). Module
    * stages only. The workers decide their threads, so `concurrency`,
-   * `thread`, `timeout`, `resourceLimits`, `transfer` and `context` do not
+   * `thread`, `timeout`, `resourceLimits`, `transfer`, `context` and `json` do not
    * apply; order, `onError`, `retries`, counts and timing are as on threads.
    * @default none: the stage runs on this process's threads
    */
   transport?: Transport;
+  /**
+   * Items are JSON text, and so are results. Each string is parsed where the
+   * function runs (in the worker), the function gets the value, and what it
+   * returns (each value it yields) goes on as `JSON.stringify` text. Records
+   * that arrive as JSON then cross as strings (one copy) instead of being
+   * parsed and cloned on the main thread; adjacent `json: true` stages fused
+   * by createPipeline parse once before the first and stringify once after
+   * the last. JSON `null` is dropped, as a null result is. An item that is not
+   * a string of valid JSON fails like a throwing function (FUNCTION_FAILED),
+   * its `cause` a `JsonInputError` with code `ERR_INVALID_JSON`; a result that
+   * JSON cannot hold (a BigInt, a cycle) fails with a `JsonOutputError`, code
+   * `ERR_JSON_RESULT`. Parsing counts in the item's computation time. Not
+   * with `transport` (the worker processes do not parse).
+   * @default false
+   * @example
+   * ```js
+   * // lines of JSON text in, lines of JSON text out; the parsing is in the workers
+   * stage({ module: './score.js', export: 'score' }, { json: true, concurrency: 2 })
+   * ```
+   */
+  json?: boolean;
 }
 
 export interface ResolvedStageOptions {
@@ -88,6 +109,7 @@ export interface ResolvedStageOptions {
   resourceLimits: ResourceLimits | undefined;
   transfer: boolean;
   transport: Transport | undefined;
+  json: boolean;
 }
 
 /** The default queue bound: large enough for batches that amortise a crossing. */
@@ -95,16 +117,16 @@ export const DEFAULT_HIGH_WATER_MARK = 64;
 
 const KNOWN = [
   'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'retries', 'timeout',
-  'resourceLimits', 'transfer', 'transport',
+  'resourceLimits', 'transfer', 'transport', 'json',
 ] as const;
 
 // What the worker processes decide, or what cannot be given to them.
-const LOCAL_ONLY = ['concurrency', 'thread', 'timeout', 'resourceLimits', 'transfer', 'context'] as const;
+const LOCAL_ONLY = ['concurrency', 'thread', 'timeout', 'resourceLimits', 'transfer', 'context', 'json'] as const;
 
 export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   const given = options === undefined ? {} : checkObject('options', options);
   checkKnownKeys('options', given, KNOWN);
-  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, transfer } = given;
+  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, transfer, json } = given;
   const transport = given.transport === undefined ? undefined : checkTransport(given);
   const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
   if (!runsInThread && timeout !== undefined) {
@@ -125,6 +147,7 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     resourceLimits: resourceLimits === undefined ? undefined : checkObject('options.resourceLimits', resourceLimits),
     transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
     transport,
+    json: json === undefined ? false : checkBoolean('options.json', json),
   };
 }
 

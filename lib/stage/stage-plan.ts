@@ -50,7 +50,7 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
   if (settings.transport !== undefined) return remoteExecutor(target, settings);
   const { step, fn, description } = target;
   const { concurrency, context } = settings;
-  if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency });
+  if (!settings.thread) return new InlineExecutor({ stage: step.name, target: description, fn, step, context, concurrency, json: settings.json });
   if (fn !== undefined && step.kind === 'source' && /\{\s*\[native code\]\s*\}\s*$/.test(step.source)) {
     throw new TypeError(
       `stage "${step.name}": a native or bound function has no source to send to a worker; ` +
@@ -60,7 +60,7 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
   return new WorkerPool({
     stage: step.name,
     steps: [{ name: step.name, target: description }],
-    init: { steps: [workerStep(target, settings)], transfer: settings.transfer },
+    init: { steps: [workerStep(target, settings)], transfer: settings.transfer, json: settings.json },
     concurrency,
     timeoutMs: settings.timeout,
     resourceLimits: settings.resourceLimits,
@@ -94,7 +94,7 @@ function planFused(members: readonly FusableStage[]): StagePlan {
   const executor = new WorkerPool({
     stage: name,
     steps: members.map((m) => ({ name: m.name, target: m.plan.target!.description })),
-    init: { steps: members.map((m) => workerStep(m.plan.target!, m.plan.settings)), transfer: base.transfer },
+    init: { steps: members.map((m) => workerStep(m.plan.target!, m.plan.settings)), transfer: base.transfer, json: base.json },
     concurrency: base.concurrency,
     timeoutMs: undefined,
     resourceLimits: base.resourceLimits,

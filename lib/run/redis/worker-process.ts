@@ -123,7 +123,7 @@ function stagePool(stage: ServedStage): WorkerPool {
   return new WorkerPool({
     stage: stage.name,
     steps: [{ name: stage.name, target }],
-    init: { steps: [{ spec, context: undefined, emitErrors: false }], transfer: false },
+    init: { steps: [{ spec, context: undefined, emitErrors: false }], transfer: false, json: false },
     concurrency: stage.threads,
     timeoutMs: undefined,
   });
