@@ -172,3 +172,43 @@ export function chainOutputs(
   });
   return { chunks, fatal, waits, holdAt };
 }
+
+/** What {@link straightThrough} returns when the item did not go straight through. */
+export const NOT_STRAIGHT: unique symbol = Symbol('not straight through');
+
+/**
+ * The common case of a fused chain, replayed without the general walk: the
+ * item went straight through, one Value record per member. Counts and times
+ * each member as `replayChain` would and returns the one chunk to pass on;
+ * anything else (a drop, a fan-out, an error) returns NOT_STRAIGHT for the
+ * general replay. Measured: the general walk's closures, path arrays and
+ * output objects were a tenth of the main thread's busy time on tiny items.
+ */
+export function straightThrough(task: Task, members: readonly ChainMember[]): unknown {
+  const { trace, first } = task.value as ChainSlice;
+  const count = members.length;
+  for (let k = 0; k < count; k++) {
+    if (trace.steps[first + k] !== k || trace.kinds[first + k] !== Outcome.Value) return NOT_STRAIGHT;
+  }
+  const timed = task.enteredAt !== 0;
+  const exitTime = timed ? nowSeconds() : 0;
+  const item = task.item;
+  let entered = task.enteredAt;
+  for (let k = 0; k < count; k++) {
+    const member = members[k]!;
+    member.stats.received++;
+    member.stats.emitted++;
+    if (!timed) continue;
+    const at = first + k;
+    const end = trace.times[2 * at + 1]!;
+    const timing = new DetailedTiming(entered, trace.times[2 * at]!, end, k === count - 1 ? exitTime : end, task.threadId);
+    member.stats.record(timing);
+    item?.stageTimings.set(member.name, timing);
+    entered = end;
+  }
+  const value = trace.values[first + count - 1];
+  if (item === undefined) return value;
+  item.data = value;
+  if (timed) item.queuedSince = exitTime;
+  return item;
+}

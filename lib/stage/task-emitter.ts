@@ -7,7 +7,7 @@
 import { Transform } from 'node:stream';
 import { applyPolicy, deadLettersAmong, lettersWritten } from './error-policy.js';
 import type { StageLetters } from './error-policy.js';
-import { chainOutputs, passThroughChain } from './chain-replay.js';
+import { NOT_STRAIGHT, chainOutputs, passThroughChain, straightThrough } from './chain-replay.js';
 import type { ChainMember } from './chain-replay.js';
 import type { ReplyContext } from './reply.js';
 import type { ResolvedStageOptions } from './stage-options.js';
@@ -135,6 +135,12 @@ export abstract class TaskEmitter extends Transform {
 
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
+    const straight = straightThrough(task, this.members!);
+    if (straight !== NOT_STRAIGHT) {
+      this.stats.emitted++;
+      this.push(straight);
+      return;
+    }
     const { chunks, fatal, waits, holdAt } = chainOutputs(task, this.members!, this.replyContext.causeOf);
     this.stats.emitted += chunks.length;
     this.stats.fanOut += Math.max(0, chunks.length - 1);
