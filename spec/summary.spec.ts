@@ -116,6 +116,26 @@ describe('latency summary', () => {
     });
   });
 
+  describe('items that never ran', () => {
+    it('count their whole time in the stage as queue wait, never as a negative or unbounded figure', async () => {
+      // Item 1 kills its worker every time: with no retries it fails as
+      // WORKER_DIED without a computation ever measured; 'emit' passes it on
+      // in its envelope, so its timing is read like any other.
+      const items = [0, 1, 2].map((id) => ({ id, crash: id === 1 ? 'exit' : 'ok' }));
+      const p = createPipeline([stage({ module: fixture('crashes.js'), export: 'crash' }, { retries: 0, onError: 'emit' })]);
+      const out = await runThrough(p, items);
+      expect(out).to.have.length(3);
+      const summary = p.getLatencySummary();
+      for (const n of numbersIn(summary)) expect(Number.isFinite(n) && n >= 0, String(n)).to.equal(true);
+      expect(summary.stageStatistics.crash!.timingBreakdown.avgQueueWaitTime).to.be.below(AT_MOST);
+      const failed = p.getReport().recentItems.find((item) => item.seq === 1);
+      expect(failed, 'the failed item in the report').to.not.equal(undefined);
+      const breakdown = failed!.stages.crash!;
+      expect(breakdown.computationTime).to.equal(0);
+      expect(breakdown.queueWaitTime).to.be.closeTo(breakdown.totalStageTime, 1e-9);
+    });
+  });
+
   describe('counters', () => {
     function expectReconciled(s: Stage): void {
       const { received, emitted, fanOut, filtered, failed, skipped } = s.stats;

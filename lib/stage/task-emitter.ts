@@ -186,7 +186,12 @@ export abstract class TaskEmitter extends Transform {
 
   private timingOf(task: Task): DetailedTiming | undefined {
     if (task.enteredAt === 0 || task.state === TaskState.PassThrough) return undefined;
-    const timing = new DetailedTiming(task.enteredAt, task.startedAt, task.endedAt, nowSeconds(), task.threadId);
+    const exit = nowSeconds();
+    // An item that never ran to a reply (its worker died, it timed out, it
+    // could not cross) has no computation measured: its time in the stage
+    // counts as queue wait rather than as a span from the epoch.
+    const ran = task.startedAt !== 0;
+    const timing = new DetailedTiming(task.enteredAt, ran ? task.startedAt : exit, ran ? task.endedAt : exit, exit, task.threadId);
     this.stats.record(timing);
     return timing;
   }
