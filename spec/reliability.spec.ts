@@ -150,7 +150,7 @@ describe('reliability', function () {
       Readable.from((function* () { for (let i = 0; ; i++) yield i; })()).pipe(s);
       const seen: number[] = [];
       for await (const x of s) {
-        seen.push(x as number);
+        seen.push(x);
         if (seen.length === 5) break;
       }
       expect(seen).to.deep.equal([0, 2, 4, 6, 8]);

@@ -5,7 +5,8 @@ import { InputQueue } from './input-queue.js';
 import { OutputBuffer } from './output-buffer.js';
 import { Pipeline } from './pipeline.js';
 import { Stage } from '../stage/stage.js';
-import type { StageFunction } from '../stage/stage-types.js';
+import type { ModuleStage, StageFunction, StageOutput } from '../stage/stage-types.js';
+import type { StageInput, StageOutputOf } from './pipeline-types.js';
 import type { StageOptions } from '../stage/stage-options.js';
 import type { ModuleRef } from '../stage/stage-target.js';
 import { buildSummary } from './summary.js';
@@ -55,13 +56,13 @@ type State = 'new' | 'running' | 'stopped';
  * await p.stop();
  * ```
  */
-export class AsyncTaskPipeline {
+export class AsyncTaskPipeline<In = unknown, Out = unknown> {
   private readonly maxQueueSize: number;
   private readonly enableTiming: boolean;
   private readonly returnExceptions: boolean;
   private readonly stages: Stage[] = [];
   private pipeline: Pipeline | undefined;
-  private output: OutputBuffer<unknown> | undefined;
+  private output: OutputBuffer<Out> | undefined;
   private input: InputQueue | undefined;
   private state: State = 'new';
   private reading = false;
@@ -77,8 +78,30 @@ export class AsyncTaskPipeline {
     this.returnExceptions = options.returnExceptions === undefined ? false : checkBoolean('options.returnExceptions', options.returnExceptions);
   }
 
-  /** Adds a stage (options as in `stage()`, checked now). Throws after `start()`. */
-  addStage(name: string, target: StageFunction | ModuleRef, options: StageOptions = {}): this {
+  /**
+   * Adds a stage (options as in `stage()`, checked now) and returns this
+   * pipeline, typed with the stage: a chain of `addStage()` calls carries the
+   * item types from the first stage's input to the last one's output, and a
+   * function that cannot take the previous stage's output does not compile.
+   *
+   * @param name - the stage's name in errors and reports; unique in the pipeline
+   * @param target - the function, or a module reference `{ module, export? }`
+   * @param options - as for `stage()`; `highWaterMark` defaults to `maxQueueSize`
+   * @returns this pipeline
+   * @throws {@link StageError} `INVALID_STATE` after `start()`
+   * @throws TypeError for a name already added or a bad option
+   */
+  addStage<A = any, R = unknown>(
+    name: string,
+    target: unknown extends Out ? StageFunction<A, R> : StageFunction<Out, R>,
+    options?: StageOptions,
+  ): AsyncTaskPipeline<unknown extends In ? A : In, StageOutput<R>>;
+  addStage<A = unknown, O = unknown>(
+    name: string,
+    target: ModuleRef,
+    options?: StageOptions,
+  ): AsyncTaskPipeline<unknown extends In ? StageInput<ModuleStage<A, O>> : In, StageOutputOf<ModuleStage<A, O>>>;
+  addStage(name: string, target: StageFunction | ModuleRef, options: StageOptions = {}): AsyncTaskPipeline<any, any> {
     if (this.state !== 'new') throw StageError.invalidState(name, 'addStage() must come before start()');
     checkString('name', name);
     if (this.stages.some((s) => s.name === name)) throw new TypeError(`a stage named "${name}" was already added`);
@@ -119,7 +142,7 @@ export class AsyncTaskPipeline {
    * Read `generateOutputStream()` at the same time when the input may be
    * larger than the pipeline holds: nothing else makes room.
    */
-  async processInputStream(source: AsyncIterable<unknown> | Iterable<unknown>, options: { end?: boolean } = {}): Promise<void> {
+  async processInputStream(source: AsyncIterable<In> | Iterable<In>, options: { end?: boolean } = {}): Promise<void> {
     const pipeline = this.running('processInputStream()');
     for await (const data of source) await this.write(pipeline, data);
     if (options.end !== false) this.endInput();
@@ -131,7 +154,7 @@ export class AsyncTaskPipeline {
    * first), and then it was not processed. Writes not awaited enter in call
    * order.
    */
-  async processInputData(data: unknown): Promise<void> {
+  async processInputData(data: In): Promise<void> {
     await this.write(this.running('processInputData()'), data);
   }
 
@@ -151,7 +174,7 @@ export class AsyncTaskPipeline {
    * One reader at a time; rethrows the pipeline's error after the results
    * that came before it.
    */
-  async *generateOutputStream(): AsyncGenerator<unknown, void, undefined> {
+  async *generateOutputStream(): AsyncGenerator<Out, void, undefined> {
     if (this.output === undefined) throw StageError.invalidState('pipeline', 'generateOutputStream() needs start() first');
     if (this.reading) throw StageError.invalidState('pipeline', 'generateOutputStream() already has a reader');
     this.reading = true;
@@ -163,8 +186,8 @@ export class AsyncTaskPipeline {
   }
 
   /** The pipeline's Duplex, for code that wants streams; do not mix it with processInput*(). */
-  stream(): Pipeline {
-    return this.running('stream()');
+  stream(): Pipeline<In, Out> {
+    return this.running('stream()') as Pipeline<In, Out>;
   }
 
   /** Latency figures so far; all zero before any item (timing needs `enableTiming`). */

@@ -12,6 +12,7 @@ import { LatencyStat } from '../timing/latency-stat.js';
 import { PipelineItem } from '../timing/pipeline-item.js';
 import { Stage } from '../stage/stage.js';
 import { fusionGroups, linkOf } from './fusion.js';
+import type { CheckedStages, PipelineInput, PipelineOutput } from './pipeline-types.js';
 import { RecentItems, buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
 import { buildTrace } from './trace.js';
@@ -42,6 +43,41 @@ const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems', 'fuse'] as co
  * plain values. Inside, each value travels in a {@link PipelineItem}, so the
  * pipeline can report where every item's time went.
  */
+// Declaration merging, as for Stage (see stage/stage.ts): the methods that
+// carry items are typed with the pipeline's item types; the `never`
+// overloads and the call signature keep it usable in stream.pipeline().
+export interface Pipeline<In = unknown, Out = unknown> {
+  /**
+   * @internal Not callable: a type-only signature that lets stream.pipeline()
+   * take this pipeline between a source and an async function or generator, with
+   * the function's source typed as the output items (see above).
+   */
+  (source: AsyncIterable<any>): AsyncIterable<Out>;
+  /** Writes one item; `false` asks the writer to wait for `'drain'` (Node's `Writable.write`). */
+  write(chunk: In, callback?: (error: Error | null | undefined) => void): boolean;
+  /** Writes one item; the encoding is ignored in object mode. */
+  write(chunk: In, encoding: BufferEncoding, callback?: (error: Error | null | undefined) => void): boolean;
+  /** @internal For assignability to NodeJS.WritableStream only. */
+  write(chunk: never, encoding?: never, callback?: never): boolean;
+  /** Ends the input (Node's `Writable.end`). */
+  end(callback?: () => void): this;
+  /** Writes a last item and ends the input. */
+  end(chunk: In, callback?: () => void): this;
+  /** Writes a last item and ends the input; the encoding is ignored in object mode. */
+  end(chunk: In, encoding: BufferEncoding, callback?: () => void): this;
+  /** @internal For assignability to NodeJS.WritableStream only. */
+  end(chunk: never, encoding?: never, callback?: never): this;
+  /** One output item, or `null` when none is buffered (Node's `Readable.read`). */
+  read(size?: number): Out | null;
+  /** @internal For assignability to NodeJS.ReadableStream only. */
+  read(size?: never): never;
+  /** Every output item, once the pipeline has ended (Node's `Readable.toArray`). */
+  toArray(options?: { signal?: AbortSignal }): Promise<Out[]>;
+  /** `for await (const item of pipeline)`: the output items. */
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above only narrows inherited signatures, which the class has
 export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   /** The stages as given: their names, counts and timing make the summary. */
   readonly stages: readonly Stage[];
@@ -203,17 +239,14 @@ function checkStages(stages: readonly Stage[]): readonly Stage[] {
  * console.log(p.getLatencySummary().avgTotalLatency);
  * ```
  */
-export function createPipeline<const S extends readonly [Stage<any, any>, ...Array<Stage<any, any>>]>(
-  stages: S,
+export function createPipeline<const S extends ReadonlyArray<Stage<any, any>>>(
+  stages: S & CheckedStages<S>,
   options?: PipelineOptions,
-): Pipeline<StageInput<S[0]>, StageOutputOf<LastOf<S>>>;
-export function createPipeline<In = unknown, Out = unknown>(stages: readonly Stage[], options?: PipelineOptions): Pipeline<In, Out>;
+): Pipeline<PipelineInput<S>, PipelineOutput<S>>;
+/** With the item types given: `createPipeline<In, Out>(stages)`; neighbours are not checked. */
+export function createPipeline<In = never, Out = never>(stages: [In, Out] extends [never, never] ? never : ReadonlyArray<Stage<any, any>>, options?: PipelineOptions): Pipeline<In, Out>;
 export function createPipeline(stages: readonly Stage[], options?: PipelineOptions): Pipeline {
   return new Pipeline(stages, options);
 }
 
-/** The item type a stage takes. */
-export type StageInput<S> = S extends Stage<infer In, any> ? In : never;
-/** The item type a stage gives. */
-export type StageOutputOf<S> = S extends Stage<any, infer Out> ? Out : never;
-type LastOf<S extends readonly unknown[]> = S extends readonly [...unknown[], infer L] ? L : S[number];
+export type { StageInput, StageOutputOf } from './pipeline-types.js';

@@ -29,11 +29,56 @@ import { TaskDispatcher } from './task-dispatcher.js';
  * arrive while every worker is busy are sent together as one batch when one
  * frees up, and an idle worker gets an item at once.
  */
+// Declaration merging: the stream methods that carry items, typed with the
+// stage's item types instead of Node's `any`; nothing changes at run time.
+// stream.pipeline() and .pipe() ask for a NodeJS.ReadWriteStream, whose
+// items are strings and Buffers, or for a function from an async iterable: the
+// overloads that take or give `never` keep a stage a NodeJS.WritableStream (a
+// call never picks them: nothing is never, and the typed overload comes
+// first), and the call signature makes it pass for such a function, since a
+// typed async iterator cannot pass for a byte stream's. Node's pipeline()
+// tests for a stream first, so nothing ever calls it.
+export interface Stage<In = unknown, Out = unknown> {
+  /**
+   * @internal Not callable: a type-only signature that lets stream.pipeline()
+   * take this stage between a source and an async function or generator, with
+   * the function's source typed as the output items (see above).
+   */
+  (source: AsyncIterable<any>): AsyncIterable<Out>;
+  /** Writes one item; `false` asks the writer to wait for `'drain'` (Node's `Writable.write`). */
+  write(chunk: In, callback?: (error: Error | null | undefined) => void): boolean;
+  /** Writes one item; the encoding is ignored in object mode. */
+  write(chunk: In, encoding: BufferEncoding, callback?: (error: Error | null | undefined) => void): boolean;
+  /** @internal For assignability to NodeJS.WritableStream only. */
+  write(chunk: never, encoding?: never, callback?: never): boolean;
+  /** Ends the input (Node's `Writable.end`). */
+  end(callback?: () => void): this;
+  /** Writes a last item and ends the input. */
+  end(chunk: In, callback?: () => void): this;
+  /** Writes a last item and ends the input; the encoding is ignored in object mode. */
+  end(chunk: In, encoding: BufferEncoding, callback?: () => void): this;
+  /** @internal For assignability to NodeJS.WritableStream only. */
+  end(chunk: never, encoding?: never, callback?: never): this;
+  /** One output item, or `null` when none is buffered (Node's `Readable.read`). */
+  read(size?: number): Out | null;
+  /** @internal For assignability to NodeJS.ReadableStream only. */
+  read(size?: never): never;
+  /** Every output item, once the stage has ended (Node's `Readable.toArray`). */
+  toArray(options?: { signal?: AbortSignal }): Promise<Out[]>;
+  /** `for await (const item of stage)`: the output items. */
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above only narrows inherited signatures, which the class has
 export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   private starting: Promise<void> | undefined;
   private ready = false;
   private waitingWrite: TransformCallback | null = null;
   private waitingFlush: TransformCallback | null = null;
+  /**
+   * @internal Makes `Stage<In, Out>` compare by both item types: the typed
+   * methods alone compare inputs bivariantly, as method parameters do.
+   */
   declare readonly __types?: { in: In; out: Out };
 
   constructor(target: StageFunction<In> | ModuleRef | FusedTarget, options?: StageOptions) {
