@@ -16,7 +16,7 @@ export type { TimingBreakdown, StageBreakdown } from './timing/pipeline-item.js'
 export { DetailedTiming } from './timing/detailed-timing.js';
 export { StageError } from './errors.js';
 export type { StageErrorCode } from './errors.js';
-export type { StageCounts, StageStats } from './stage/stage-stats.js';
+export type { StageCounts, StageStats, StageStatsJSON, StageLatencyJSON } from './stage/stage-stats.js';
 export type { LatencySummary, StageStatistics, StageTimingBreakdown, PipelineReport } from './pipeline/summary.js';
 export type { ChromeTrace, TraceEvent } from './pipeline/trace.js';
 export { jsonArray } from './json/json-array.js';

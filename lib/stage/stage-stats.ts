@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+import type { InspectOptions } from 'node:util';
 import { LatencyStat } from '../timing/latency-stat.js';
 import type { DetailedTiming } from '../timing/detailed-timing.js';
 
@@ -26,6 +28,34 @@ export interface StatsSink {
   flush(): void;
 }
 
+/** A stage's latency figures, in seconds; all 0 before any timed item. */
+export interface StageLatencyJSON {
+  /** Timed items measured. */
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** {@link StageStats} as plain data: what `JSON.stringify` and `console.log` show. */
+export interface StageStatsJSON extends StageCounts {
+  /** Items inside the stage now. */
+  itemsHeld: number;
+  /** The most items held at once. */
+  maxItemsHeld: number;
+  /** Time from entering the stage's queue to leaving the stage, per timed item (a timed pipeline's items only). */
+  latencySeconds: StageLatencyJSON;
+  /** Time spent in the function, summed over the timed items. */
+  computationSeconds: number;
+  /** Time spent waiting for a worker, summed over the timed items. */
+  queueWaitSeconds: number;
+  /** Time spent crossing between threads, summed over the timed items. */
+  transmissionSeconds: number;
+}
+
 /**
  * Live figures of one stage. Always: the counts and how many items it holds.
  * For items in a timed pipeline: where their time went, in bounded memory.
@@ -42,13 +72,18 @@ export class StageStats implements StageCounts {
   itemsHeld = 0;
   /** The most items ever held at once: never above the stage's highWaterMark. */
   maxItemsHeld = 0;
+  /** @internal Latencies of timed items, in seconds; read them through toJSON(). */
   readonly latency = new LatencyStat();
+  /** Seconds spent in the function, summed over the timed items. */
   computationTime = 0;
+  /** Seconds spent waiting for a worker, summed over the timed items. */
   queueWaitTime = 0;
+  /** Seconds spent crossing between threads, summed over the timed items. */
   transmissionTime = 0;
   /** @internal Set when a stage starts with an OpenTelemetry SDK registered; else nothing is recorded. */
   sink: StatsSink | undefined = undefined;
 
+  /** @internal Adds one timed item's figures. */
   record(timing: DetailedTiming): void {
     this.latency.record(timing.totalStageTime);
     this.computationTime += timing.computationTime;
@@ -67,8 +102,41 @@ export class StageStats implements StageCounts {
     this.sink?.flush();
   }
 
+  /** The counts alone, as a plain object. */
   counts(): StageCounts {
     const { received, emitted, filtered, failed, skipped, retried, fanOut } = this;
     return { received, emitted, filtered, failed, skipped, retried, fanOut };
+  }
+
+  /**
+   * The figures as plain data, with units in the names and no internals: the
+   * latency statistic's running minimum starts at Infinity and its histogram
+   * is a native handle, neither of which means anything to a reader.
+   */
+  toJSON(): StageStatsJSON {
+    const l = this.latency;
+    return {
+      ...this.counts(),
+      itemsHeld: this.itemsHeld,
+      maxItemsHeld: this.maxItemsHeld,
+      latencySeconds: {
+        count: l.count,
+        min: l.minimum,
+        mean: l.mean,
+        p50: l.percentile(50),
+        p95: l.percentile(95),
+        p99: l.percentile(99),
+        max: l.max,
+      },
+      computationSeconds: this.computationTime,
+      queueWaitSeconds: this.queueWaitTime,
+      transmissionSeconds: this.transmissionTime,
+    };
+  }
+
+  /** What `console.log(stage.stats)` and `util.inspect` show: the class name and {@link toJSON}. */
+  [inspect.custom](depth: number, options: InspectOptions): string {
+    if (depth < 0) return '[StageStats]';
+    return `StageStats ${inspect(this.toJSON(), { ...options, depth: options.depth == null ? null : options.depth - 1 })}`;
   }
 }
