@@ -115,6 +115,9 @@ export class StageStats implements StageCounts {
    */
   toJSON(): StageStatsJSON {
     const l = this.latency;
+    // The histogram's buckets are coarser than the exact minimum and maximum:
+    // a percentile is kept between them so that the figures read in order.
+    const at = (p: number): number => Math.min(l.max, Math.max(l.minimum, l.percentile(p)));
     return {
       ...this.counts(),
       itemsHeld: this.itemsHeld,
@@ -123,9 +126,9 @@ export class StageStats implements StageCounts {
         count: l.count,
         min: l.minimum,
         mean: l.mean,
-        p50: l.percentile(50),
-        p95: l.percentile(95),
-        p99: l.percentile(99),
+        p50: at(50),
+        p95: at(95),
+        p99: at(99),
         max: l.max,
       },
       computationSeconds: this.computationTime,
