@@ -1,13 +1,21 @@
 // What a stage runs, as given by the user: a function or a module reference.
 
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolve as resolveImport } from 'import-meta-resolve';
 import { checkString } from '../checks.js';
 import type { StepSpec } from '../run/protocol.js';
 
 /** A function exported by a module, loaded inside each worker. */
 export interface ModuleRef {
-  /** A path (relative paths resolve against `process.cwd()`) or a file URL. */
+  /**
+   * The module: a file URL (`new URL('./work.js', import.meta.url)`, the
+   * recommended form), a path (`./work.js`, relative to `process.cwd()`, or
+   * absolute), or a package by bare specifier (`my-stages`,
+   * `@scope/pkg/sub`), resolved as an `import` in a module of
+   * `process.cwd()` would resolve it: through `node_modules` and the
+   * package's `exports` with the `import` condition.
+   */
   module: string | URL;
   /** The export to call. @default the default export */
   export?: string;
@@ -50,7 +58,10 @@ function moduleTarget(ref: ModuleRef, name: string | undefined): ResolvedTarget 
   };
 }
 
-/** A module given as a path (relative to the working directory), an absolute path or a file URL, as a file URL. */
+/**
+ * A module reference's `module` as a file URL: a URL as given, a path against
+ * `process.cwd()`, a bare specifier as an `import` from there would resolve it.
+ */
 export function toFileUrl(module: unknown): string {
   if (module instanceof URL) {
     if (module.protocol !== 'file:') throw new TypeError(`target.module must be a file URL, got ${module.href}`);
@@ -58,5 +69,21 @@ export function toFileUrl(module: unknown): string {
   }
   const path = checkString('target.module', module);
   if (path.startsWith('file:')) return new URL(path).href;
-  return pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
+  if (isAbsolute(path) || /^\.\.?([/\\]|$)/.test(path)) return pathToFileURL(resolve(path)).href;
+  return packageOrPath(path);
+}
+
+// "The current directory" is process.cwd() when the stage is made: the
+// specifier resolves as from a module file in it. A specifier that names no
+// package there is taken as a path (`dist/work.js`), as before bare
+// specifiers were read, so that such a path still loads, or fails to load
+// with LOAD_FAILED naming the file.
+function packageOrPath(specifier: string): string {
+  try {
+    const url = resolveImport(specifier, pathToFileURL(process.cwd() + sep).href);
+    if (url.startsWith('file:')) return url;
+  } catch {
+    // Not a package that resolves from here.
+  }
+  return pathToFileURL(resolve(specifier)).href;
 }
