@@ -28,9 +28,13 @@ export type StageErrorCode =
 
 /** Fields a {@link StageError} is built from. */
 export interface StageErrorInit {
+  /** What went wrong: one of {@link StageErrorCode}. */
   code: StageErrorCode;
+  /** The stage at fault. */
   stage: string;
+  /** The item at fault, by input position. */
   seq?: number | undefined;
+  /** The original error. */
   cause?: unknown;
 }
 
@@ -46,10 +50,14 @@ export interface StageErrorInit {
  * ```
  */
 export class StageError extends Error {
+  /** What went wrong; switch on it rather than on the message. */
   readonly code: StageErrorCode;
+  /** The name of the stage at fault (`'pipeline'` for a pipeline's own state errors). */
   readonly stage: string;
+  /** The input position of the item at fault, when one item is. */
   readonly seq: number | undefined;
 
+  /** @internal Made by this package; handle errors by their `code`. */
   constructor(message: string, init: StageErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'StageError';
@@ -58,6 +66,7 @@ export class StageError extends Error {
     this.seq = init.seq;
   }
 
+  /** @internal `FUNCTION_FAILED` for an item. */
   static functionFailed(stage: string, seq: number, cause: unknown): StageError {
     return new StageError(
       `Stage "${stage}" failed on item ${seq}: ${describe(cause)}`,
@@ -65,6 +74,7 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `LOAD_FAILED`. */
   static loadFailed(stage: string, what: string, cause: unknown): StageError {
     return new StageError(
       `Stage "${stage}" could not load ${what}: ${describe(cause)}`,
@@ -72,6 +82,7 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `CLOSURE_REFERENCE`, naming the variable and the two ways out. */
   static closureReference(stage: string, variable: string, cause: unknown): StageError {
     return new StageError(
       `Stage "${stage}" cannot run its function in a worker thread: the function uses ` +
@@ -83,6 +94,7 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `WORKER_DIED`. */
   static workerDied(stage: string, seq: number | undefined, cause: unknown): StageError {
     const which = seq === undefined ? '' : ` while item ${seq} was in flight`;
     return new StageError(
@@ -91,6 +103,7 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `DATA_CLONE`. */
   static dataClone(stage: string, seq: number, direction: 'input' | 'result', cause: unknown): StageError {
     const what = direction === 'input' ? 'item' : 'result of item';
     return new StageError(
@@ -100,6 +113,7 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `TIMEOUT`. */
   static timeout(stage: string, seq: number, timeoutMs: number): StageError {
     return new StageError(
       `Stage "${stage}": item ${seq} ran longer than options.timeout (${timeoutMs} ms); its worker was replaced`,
@@ -107,10 +121,12 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `TRANSPORT_FAILED`. */
   static transportFailed(stage: string, what: string, cause: unknown): StageError {
     return new StageError(`Stage "${stage}" ${what}: ${describe(cause)}`, { code: 'TRANSPORT_FAILED', stage, cause });
   }
 
+  /** @internal `ON_ERROR_FAILED` for a handler that threw or rejected. */
   static handlerFailed(stage: string, seq: number | undefined, cause: unknown): StageError {
     return new StageError(
       `Stage "${stage}": its onError handler failed on item ${seq}: ${describe(cause)}`,
@@ -118,7 +134,7 @@ export class StageError extends Error {
     );
   }
 
-  /** `problem` completes "its dead-letter stream (options.onError) …". */
+  /** @internal `ON_ERROR_FAILED` for a dead-letter stream; `problem` completes "its dead-letter stream (options.onError) …". */
   static deadLetterFailed(stage: string, seq: number | undefined, problem: string, cause: unknown): StageError {
     const because = cause === undefined ? '' : `: ${describe(cause)}`;
     return new StageError(
@@ -127,11 +143,17 @@ export class StageError extends Error {
     );
   }
 
+  /** @internal `INVALID_STATE`. */
   static invalidState(stage: string, message: string): StageError {
     return new StageError(message, { code: 'INVALID_STATE', stage });
   }
 
-  /** True for a {@link StageError}, also one from another copy of this package. */
+  /**
+   * True for a {@link StageError}, also one from another copy of this package.
+   *
+   * @param value - anything caught
+   * @returns whether `value` is a StageError
+   */
   static isStageError(value: unknown): value is StageError {
     return value instanceof StageError ||
       (value instanceof Error && value.name === 'StageError' && typeof (value as { code?: unknown }).code === 'string');

@@ -27,7 +27,12 @@ export type GulpFileResult =
   | Buffer
   | Uint8Array
   | string
-  | { contents: Buffer | Uint8Array | string; path?: string };
+  | {
+    /** The new contents. */
+    contents: Buffer | Uint8Array | string;
+    /** A new path for the file: absolute, or relative to the file's base. */
+    path?: string;
+  };
 
 /** The function a gulpStage module exports: runs in a worker thread on each file. */
 export type GulpFileFunction = (file: GulpFileData, context: any) => GulpFileResult | Promise<GulpFileResult>;

@@ -62,6 +62,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
   /** For messages: "export "minify" of file:///…/minify.js". */
   private readonly userTarget: string;
 
+  /** @internal Use {@link gulpStage}. */
   constructor(ref: ModuleRef, options: GulpStageOptions = {}) {
     const { onError, ...rest } = options;
     // The error policy needs the stage, which does not exist before super().
@@ -77,6 +78,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
     this.userTarget = describeTarget(ref);
   }
 
+  /** @internal Node's stream hook. */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: TransformCallback): void {
     const id = this.nextId++;
     if (!isVinyl(chunk)) {
@@ -93,6 +95,7 @@ export class GulpStage extends Stage<Vinyl, Vinyl> {
   }
 
   // Stage pushes the worker's answers; they become the Vinyl files again here.
+  /** @internal Node's stream hook. */
   override push(chunk: unknown, encoding?: BufferEncoding): boolean {
     if (!isWireResult(chunk)) return super.push(chunk, encoding);
     const file = this.restore(chunk);
@@ -168,6 +171,12 @@ function asBuffer(bytes: Uint8Array): Buffer {
  *   .pipe(gulpStage({ module: new URL('./minify.js', import.meta.url), export: 'minify' }, { concurrency: 4 }))
  *   .pipe(gulp.dest('out'));
  * ```
+ *
+ * @param ref - the module and its export (a {@link GulpFileFunction})
+ * @param options - see {@link GulpStageOptions}
+ * @returns the stage: Vinyl files in, the same Vinyl files out
+ * @throws TypeError for a function instead of a module reference, or a bad
+ *   option; the stream fails with a {@link GulpPluginError}
  */
 export function gulpStage(ref: ModuleRef, options?: GulpStageOptions): GulpStage {
   return new GulpStage(ref, options);

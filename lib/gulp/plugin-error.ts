@@ -16,12 +16,16 @@ export const PLUGIN_NAME = 'async-task-pipeline';
  * worker's stack is in `cause`) and `showProperties`.
  */
 export class GulpPluginError extends StageError {
+  /** The plugin name gulp prints: `async-task-pipeline`. */
   readonly plugin = PLUGIN_NAME;
   /** Absolute path of the file at fault, when one is. */
   readonly fileName: string | undefined;
+  /** Whether gulp prints the stack: no, the message says what went wrong and the worker's stack is in `cause`. */
   showStack = false;
+  /** Whether gulp prints `fileName` and the other fields. */
   showProperties = true;
 
+  /** @internal Made by gulpStage. */
   constructor(message: string, init: StageErrorInit & { fileName?: string | undefined }) {
     super(message, init);
     this.fileName = init.fileName;

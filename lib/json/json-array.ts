@@ -43,6 +43,10 @@ function valueOf(entry: { key: number; value: unknown }): unknown {
  * import { pipeline } from 'node:stream/promises';
  * await pipeline(createReadStream('records.json'), jsonArray(), stage(enrich), toJsonLines(), process.stdout);
  * ```
+ *
+ * @param options - see {@link JsonArrayOptions}
+ * @returns the Duplex: bytes in, elements out
+ * @throws TypeError for a bad or unknown option
  */
 export function jsonArray(options?: JsonArrayOptions): Duplex {
   const { highWaterMark } = resolveJsonStreamOptions(options, KNOWN);

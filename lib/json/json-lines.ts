@@ -39,11 +39,14 @@ export interface JsonLinesStream extends Duplex {
 
 /** A line of JSON Lines input that is not valid JSON; `cause` is JSON.parse's error. */
 export class JsonLineError extends SyntaxError {
+  /** `'JsonLineError'`. */
   override name = 'JsonLineError';
+  /** `'ERR_INVALID_JSON_LINE'`. */
   readonly code = 'ERR_INVALID_JSON_LINE';
   /** The line's number, from 1, counting blank lines. */
   readonly lineNumber: number;
 
+  /** @internal Made by jsonLines(). */
   constructor(lineNumber: number, cause: unknown) {
     super(`jsonLines: line ${lineNumber} is not valid JSON: ${(cause as Error).message}`, { cause });
     this.lineNumber = lineNumber;
@@ -71,6 +74,11 @@ function valueOf(entry: { key: number; value: unknown }): unknown {
  * await pipeline(createReadStream('events.jsonl'), lines, stage(score), toJsonLines(), createWriteStream('scored.jsonl'));
  * console.log(`${lines.invalidLines} bad lines skipped`);
  * ```
+ *
+ * @param options - see {@link JsonLinesOptions}
+ * @returns the Duplex: bytes in, values out; it counts skipped lines in `invalidLines`
+ * @throws TypeError for a bad or unknown option; the stream fails with a
+ *   {@link JsonLineError} for a bad line unless `onInvalid: 'skip'`
  */
 export function jsonLines(options?: JsonLinesOptions): JsonLinesStream {
   const { given, highWaterMark } = resolveJsonStreamOptions(options, KNOWN);

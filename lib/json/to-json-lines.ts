@@ -61,6 +61,10 @@ class JsonLinesWriter extends Transform {
  * // {"id":1}
  * // {"id":2}
  * ```
+ *
+ * @param options - see {@link ToJsonLinesOptions}
+ * @returns the Transform: items in, JSON Lines text out
+ * @throws TypeError for a bad or unknown option
  */
 export function toJsonLines(options?: ToJsonLinesOptions): Transform {
   const { highWaterMark } = resolveJsonStreamOptions(options, KNOWN);

@@ -24,11 +24,13 @@ export interface AsyncTaskPipelineOptions {
   returnExceptions?: boolean;
 }
 
+/** Options of {@link AsyncTaskPipeline.stop}. */
 export interface StopOptions {
   /** Let every accepted item come out first; false discards them. @default true */
   drain?: boolean;
 }
 
+/** What {@link AsyncTaskPipeline.stop} resolves with. */
 export interface StopResult {
   /**
    * Items discarded by `stop({ drain: false })`: those that entered (their
@@ -70,6 +72,7 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
   private failure: Error | undefined;
   private stopped: Promise<StopResult> | undefined;
 
+  /** @throws TypeError for a bad or unknown option, naming it. */
   constructor(options: AsyncTaskPipelineOptions = {}) {
     const given = checkObject('options', options);
     checkKnownKeys('options', given, ['maxQueueSize', 'enableTiming', 'returnExceptions']);
@@ -110,7 +113,13 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
     return this;
   }
 
-  /** Starts every stage's workers; rejects with a StageError if one cannot load. Throws if called twice. */
+  /**
+   * Starts every stage's workers.
+   *
+   * @returns resolves once every stage has loaded its function
+   * @throws {@link StageError} `INVALID_STATE` (rejects) when called twice or
+   *   with no stage; `LOAD_FAILED` when a stage cannot load
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') throw StageError.invalidState('pipeline', 'start() was already called');
     if (this.stages.length === 0) throw StageError.invalidState('pipeline', 'add a stage before start()');
@@ -141,7 +150,13 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
    * the input unless `end: false`. Rejects at the first item that cannot enter.
    * Read `generateOutputStream()` at the same time when the input may be
    * larger than the pipeline holds: nothing else makes room.
-   */
+     *
+   * @param source - the items, sync or async iterable
+   * @param options - `end: false` leaves the input open for more
+   * @returns resolves once every item has entered
+   * @throws {@link StageError} (rejects) `INVALID_STATE` before start(), after
+   *   stop() or after the input ended; the pipeline's error if it failed
+ */
   async processInputStream(source: AsyncIterable<In> | Iterable<In>, options: { end?: boolean } = {}): Promise<void> {
     const pipeline = this.running('processInputStream()');
     for await (const data of source) await this.write(pipeline, data);
@@ -153,7 +168,11 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
    * never will (the pipeline failed, or was stopped with `drain: false`
    * first), and then it was not processed. Writes not awaited enter in call
    * order.
-   */
+     *
+   * @param data - the item
+   * @returns resolves once the item has entered the pipeline
+   * @throws {@link StageError} (rejects) as for processInputStream()
+ */
   async processInputData(data: In): Promise<void> {
     await this.write(this.running('processInputData()'), data);
   }
@@ -161,7 +180,9 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
   /**
    * Ends the input (after the writes already made, awaited or not): once
    * everything has drained, the output stream ends.
-   */
+     *
+   * @throws {@link StageError} `INVALID_STATE` before start() or after stop()
+ */
   endInput(): void {
     this.running('endInput()');
     if (this.inputEnded) return;
@@ -173,7 +194,11 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
    * The results, in order, ending once the input has ended and drained.
    * One reader at a time; rethrows the pipeline's error after the results
    * that came before it.
-   */
+     *
+   * @returns the results as an async generator
+   * @throws {@link StageError} `INVALID_STATE` before start() or with a
+   *   second reader; the pipeline's error after the results before it
+ */
   async *generateOutputStream(): AsyncGenerator<Out, void, undefined> {
     if (this.output === undefined) throw StageError.invalidState('pipeline', 'generateOutputStream() needs start() first');
     if (this.reading) throw StageError.invalidState('pipeline', 'generateOutputStream() already has a reader');
@@ -185,7 +210,12 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
     }
   }
 
-  /** The pipeline's Duplex, for code that wants streams; do not mix it with processInput*(). */
+  /**
+   * The pipeline's Duplex, for code that wants streams; do not mix it with processInput*().
+   *
+   * @returns the typed {@link Pipeline}
+   * @throws {@link StageError} `INVALID_STATE` before start() or after stop()
+   */
   stream(): Pipeline<In, Out> {
     return this.running('stream()') as Pipeline<In, Out>;
   }
@@ -195,6 +225,7 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
     return this.pipeline?.getLatencySummary() ?? buildSummary(0, 0, new LatencyStat(), this.stages);
   }
 
+  /** The summary and the timing breakdown of the most recent items; before start(), an empty report. */
   getReport(): PipelineReport {
     return this.pipeline?.getReport() ?? { summary: this.getLatencySummary(), fusedGroups: [], recentItems: [] };
   }
@@ -211,7 +242,12 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
    * `drain: false`, discards what is inside and says how many, and rejects
    * the writes still waiting for room (they never entered). Rejects with the
    * pipeline's error if it failed. Calling it again returns the same result.
-   */
+     *
+   * @param options - `drain: false` discards instead of draining
+   * @returns how many items were discarded (0 when draining)
+   * @throws {@link StageError} (rejects) the pipeline's error if it failed;
+   *   TypeError for a bad option
+ */
   stop(options: StopOptions = {}): Promise<StopResult> {
     const drain = options.drain === undefined ? true : checkBoolean('options.drain', options.drain);
     this.stopped ??= this.shutDown(drain);

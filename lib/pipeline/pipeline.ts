@@ -38,11 +38,6 @@ export interface PipelineOptions {
 
 const KNOWN = ['timing', 'highWaterMark', 'signal', 'reportItems', 'fuse'] as const;
 
-/**
- * Stages joined into one object-mode Duplex that takes plain values and gives
- * plain values. Inside, each value travels in a {@link PipelineItem}, so the
- * pipeline can report where every item's time went.
- */
 // Declaration merging, as for Stage (see stage/stage.ts): the methods that
 // carry items are typed with the pipeline's item types; the `never`
 // overloads and the call signature keep it usable in stream.pipeline().
@@ -77,6 +72,11 @@ export interface Pipeline<In = unknown, Out = unknown> {
   [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
 }
 
+/**
+ * Stages joined into one object-mode Duplex that takes plain values and gives
+ * plain values. Inside, each value travels in a {@link PipelineItem}, so the
+ * pipeline can report where every item's time went.
+ */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above only narrows inherited signatures, which the class has
 export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   /** The stages as given: their names, counts and timing make the summary. */
@@ -93,8 +93,10 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   private received = 0;
   private emitted = 0;
   private waitingDrain: ((error?: Error | null) => void) | null = null;
+  /** @internal Makes `Pipeline<In, Out>` compare by both item types (see Stage). */
   declare readonly __types?: { in: In; out: Out };
 
+  /** @internal Use {@link createPipeline}. */
   constructor(stages: readonly Stage[], options: PipelineOptions = {}) {
     const given = checkObject('options', options);
     checkKnownKeys('options', given, KNOWN);
@@ -117,7 +119,12 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     if (options.signal !== undefined) addAbortSignal(checkAbortSignal('options.signal', options.signal), this);
   }
 
-  /** Starts every stage's workers; rejects with the first StageError. */
+  /**
+   * Starts every stage's workers now rather than at the first item.
+   *
+   * @returns resolves once every stage has loaded its function
+   * @throws {@link StageError} `LOAD_FAILED` (rejects), the first stage's that failed
+   */
   async start(): Promise<void> {
     await Promise.all(this.links.map((s) => s.start()));
   }
@@ -161,21 +168,25 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     return buildTrace(this.recent.items(), this.stages.map((s) => s.name));
   }
 
+  /** @internal Node's stream hook. */
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const item = new PipelineItem(chunk, this.received++, this.timing ? nowSeconds() : 0, this.timing);
     if (this.head.write(item)) callback();
     else this.waitingDrain = callback;
   }
 
+  /** @internal Node's stream hook. */
   override _final(callback: (error?: Error | null) => void): void {
     this.head.end();
     callback();
   }
 
+  /** @internal Node's stream hook. */
   override _read(): void {
     this.tail.resume();
   }
 
+  /** @internal Node's stream hook. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.waitingDrain = null;
     // Stages are destroyed without the error: it is reported once, here.
@@ -238,6 +249,13 @@ function checkStages(stages: readonly Stage[]): readonly Stage[] {
  * await pipeline(Readable.from([1, 2, 3]), p, async (out) => { for await (const x of out) console.log(x); });
  * console.log(p.getLatencySummary().avgTotalLatency);
  * ```
+ *
+ * @param stages - the stages in order, each made by `stage()`, with unique
+ *   names; a stage that cannot take what the one before gives does not compile
+ * @param options - see {@link PipelineOptions}
+ * @returns the pipeline, typed from the first stage's input to the last one's output
+ * @throws TypeError for an empty list, something not a stage, a name given
+ *   twice, or a bad or unknown option (naming it)
  */
 export function createPipeline<const S extends ReadonlyArray<Stage<any, any>>>(
   stages: S & CheckedStages<S>,

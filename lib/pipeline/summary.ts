@@ -7,8 +7,11 @@ import type { StageCounts, StageStats } from '../stage/stage-stats.js';
 
 /** Where one stage's time went, averaged over its timed items, in seconds. */
 export interface StageTimingBreakdown {
+  /** Mean time in the function. */
   avgComputationTime: number;
+  /** Mean time waiting for a worker. */
   avgQueueWaitTime: number;
+  /** Mean time crossing between threads and between stages. */
   avgTransmissionTime: number;
   /** Share of the stage's latency spent computing, 0 to 1. */
   computationRatio: number;
@@ -16,10 +19,15 @@ export interface StageTimingBreakdown {
 
 /** One stage's figures; latencies in seconds. */
 export interface StageStatistics extends StageCounts {
+  /** Mean of the stage's latency: from entering its queue to leaving it. */
   avgLatency: number;
+  /** Shortest stage latency. */
   minLatency: number;
+  /** Longest stage latency. */
   maxLatency: number;
+  /** Median stage latency. */
   p50Latency: number;
+  /** 99th percentile of the stage latency. */
   p99Latency: number;
   /** Timed items the stage processed. */
   processedCount: number;
@@ -27,6 +35,7 @@ export interface StageStatistics extends StageCounts {
   fusedWith: string[] | null;
   /** Mean computation time per item, seconds. */
   avgProcessingTime: number;
+  /** Where the stage latency went, on average. */
   timingBreakdown: StageTimingBreakdown;
 }
 
@@ -34,13 +43,21 @@ export interface StageStatistics extends StageCounts {
 export interface LatencySummary {
   /** Items that came out of the pipeline. */
   totalItems: number;
+  /** Mean time from entering the pipeline to leaving it. */
   avgTotalLatency: number;
+  /** Shortest total latency. */
   minTotalLatency: number;
+  /** Longest total latency. */
   maxTotalLatency: number;
+  /** Median total latency. */
   p50TotalLatency: number;
+  /** 95th percentile of the total latency. */
   p95TotalLatency: number;
+  /** 99th percentile of the total latency. */
   p99TotalLatency: number;
+  /** Each stage's figures, by stage name. */
   stageStatistics: Record<string, StageStatistics>;
+  /** How much of the total latency was computation. */
   overallEfficiency: {
     /** Share of the items' total latency spent computing, 0 to 1. */
     computationEfficiency: number;
@@ -48,15 +65,36 @@ export interface LatencySummary {
     overheadRatio: number;
   };
   /** Items written in, and the sums of every stage's filtered, failed, skipped and retried. */
-  counts: { received: number; emitted: number; filtered: number; failed: number; skipped: number; retried: number };
+  counts: {
+    /** Items written into the pipeline. */
+    received: number;
+    /** Items that came out. */
+    emitted: number;
+    /** Items dropped by a function returning null or undefined. */
+    filtered: number;
+    /** Items whose error went to an `onError` policy. */
+    failed: number;
+    /** Items dropped by `onError: 'skip'`. */
+    skipped: number;
+    /** Items run again after their worker died. */
+    retried: number;
+  };
+}
+
+/** One item of {@link PipelineReport.recentItems}. */
+export interface RecentItem extends TimingBreakdown {
+  /** The item's input position. */
+  seq: number;
 }
 
 /** `getReport()`: the summary, and the breakdowns of the most recent items (a bounded window). */
 export interface PipelineReport {
+  /** As `getLatencySummary()` returns it. */
   summary: LatencySummary;
   /** Stages that ran fused into one worker call, as groups of names. */
   fusedGroups: string[][];
-  recentItems: Array<{ seq: number } & TimingBreakdown>;
+  /** The most recent items (`reportItems` of them), each by input position with its breakdown. */
+  recentItems: Array<RecentItem>;
 }
 
 export function buildSummary(

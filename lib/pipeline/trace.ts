@@ -19,9 +19,13 @@ import type { PipelineItem } from '../timing/pipeline-item.js';
 
 /** One event of a {@link ChromeTrace}: `X` (complete, `ts` and `dur` in µs) or `M` (metadata). */
 export interface TraceEvent {
+  /** The stage, or for a metadata event `thread_name` / `process_name`. */
   name: string;
+  /** `'X'`: a complete event with a duration; `'M'`: metadata. */
   ph: 'X' | 'M';
+  /** The process row: one per stage. */
   pid: number;
+  /** The thread row: the worker that ran the item. */
   tid: number;
   /** Category: `computation`, `queueWait` or `transmission`. */
   cat?: string;
@@ -29,13 +33,17 @@ export interface TraceEvent {
   ts?: number;
   /** Microseconds. */
   dur?: number;
+  /** Details shown when the event is selected. */
   args?: Record<string, unknown>;
 }
 
 /** What `getTrace()` returns: Chrome Trace Event Format, JSON object form. */
 export interface ChromeTrace {
+  /** The events, in Chrome Trace Event Format. */
   traceEvents: TraceEvent[];
+  /** How a viewer shows times. */
   displayTimeUnit: 'ms';
+  /** What the trace covers. */
   otherData: {
     /** Where `ts` 0 is: milliseconds since the Unix epoch. */
     startTimeEpochMs: number;

@@ -32,11 +32,17 @@ export interface StatsSink {
 export interface StageLatencyJSON {
   /** Timed items measured. */
   count: number;
+  /** Shortest. */
   min: number;
+  /** Mean. */
   mean: number;
+  /** Median. */
   p50: number;
+  /** 95th percentile. */
   p95: number;
+  /** 99th percentile. */
   p99: number;
+  /** Longest. */
   max: number;
 }
 

@@ -20,15 +20,6 @@ import type { ModuleRef } from './stage-target.js';
 import type { ModuleStage, StageFunction, StageOutput } from './stage-types.js';
 import { TaskDispatcher } from './task-dispatcher.js';
 
-/**
- * An object-mode Transform that runs a function on every item in worker
- * threads. Usable wherever Node takes a Transform: `stream.pipeline`, `.pipe()`,
- * `compose`, async iteration.
- *
- * Items are accepted while fewer than `highWaterMark` are inside; those that
- * arrive while every worker is busy are sent together as one batch when one
- * frees up, and an idle worker gets an item at once.
- */
 // Declaration merging: the stream methods that carry items, typed with the
 // stage's item types instead of Node's `any`; nothing changes at run time.
 // stream.pipeline() and .pipe() ask for a NodeJS.ReadWriteStream, whose
@@ -69,6 +60,15 @@ export interface Stage<In = unknown, Out = unknown> {
   [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
 }
 
+/**
+ * An object-mode Transform that runs a function on every item in worker
+ * threads. Usable wherever Node takes a Transform: `stream.pipeline`, `.pipe()`,
+ * `compose`, async iteration.
+ *
+ * Items are accepted while fewer than `highWaterMark` are inside; those that
+ * arrive while every worker is busy are sent together as one batch when one
+ * frees up, and an idle worker gets an item at once.
+ */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above only narrows inherited signatures, which the class has
 export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   private starting: Promise<void> | undefined;
@@ -81,6 +81,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
    */
   declare readonly __types?: { in: In; out: Out };
 
+  /** @internal Use {@link stage}. */
   constructor(target: StageFunction<In> | ModuleRef | FusedTarget, options?: StageOptions) {
     super(planStage(target, options));
     if (this.settings.signal !== undefined) addAbortSignal(this.settings.signal, this);
@@ -89,9 +90,11 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   /**
    * Starts the workers and loads the function in each, so that a load failure
    * shows before any data flows. Optional: the first item starts them too.
-   * Rejects with a StageError (`LOAD_FAILED`, with the real cause), or, if the
-   * stage is destroyed or aborted meanwhile, at once with the error it was
-   * destroyed with (an AbortError when there was none).
+   *
+   * @returns resolves once every worker has loaded the function
+   * @throws {@link StageError} `LOAD_FAILED` (rejects), with the real cause; if
+   *   the stage is destroyed or aborted meanwhile, the error it was destroyed
+   *   with (an AbortError when there was none)
    */
   start(): Promise<void> {
     // A fused stage's members record their own metrics, not the chain.
@@ -122,6 +125,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   // chunk; batches form in `pending` while the workers are busy instead. A
   // _writev would hand over up to another highWaterMark chunks at once and
   // break the held-items bound.
+  /** @internal Node's stream hook. */
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.ready) {
       this.accept(chunk, callback);
@@ -135,15 +139,18 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
   // while the chunk it is about to hand out still counts in readableLength.
   // So a call here means "room downstream": only the held-items bound applies,
   // or a full buffer that is being read would leave the writer waiting for ever.
+  /** @internal Node's stream hook. */
   override _read(): void {
     if (this.waitingWrite !== null && this.stats.itemsHeld < this.settings.highWaterMark) this.releaseWriter(true);
   }
 
+  /** @internal Node's stream hook. */
   override _flush(callback: TransformCallback): void {
     this.waitingFlush = callback;
     this.maybeFinish();
   }
 
+  /** @internal Node's stream hook. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.waitingWrite = null;
     this.waitingFlush = null;
@@ -207,9 +214,18 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
  * import { Readable } from 'node:stream';
  * for await (const x of Readable.from([1, 2, 3]).pipe(stage((x) => x * 2))) console.log(x); // 2, 4, 6
  * ```
+ *
+ * @param target - a self-contained function `(data, context) => result`, or
+ *   `{ module, export? }`: a file URL (`new URL('./work.js', import.meta.url)`),
+ *   a path against `process.cwd()`, or a package by bare specifier
+ * @param options - see {@link StageOptions}
+ * @returns the stage; typed `Stage<In, Out>` from a typed function (promises
+ *   awaited, generators fanned out, null dropped)
+ * @throws TypeError for a target that is neither, or a bad or unknown option (naming it)
+ * @throws {@link StageError} later, on the stream: see {@link StageErrorCode}
  */
-export function stage<In = any, R = unknown>(fn: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
-export function stage<A = unknown, Out = unknown>(ref: ModuleRef, options?: StageOptions): ModuleStage<A, Out>;
+export function stage<In = any, R = unknown>(target: StageFunction<In, R>, options?: StageOptions): Stage<In, StageOutput<R>>;
+export function stage<A = unknown, Out = unknown>(target: ModuleRef, options?: StageOptions): ModuleStage<A, Out>;
 export function stage(target: StageFunction | ModuleRef, options?: StageOptions): Stage {
   return new Stage(target, options);
 }

@@ -5,6 +5,7 @@
  * in the Python original.
  */
 export class DetailedTiming {
+  /** @internal Made by a stage as an item leaves it. */
   constructor(
     /** The stage received the item. */
     readonly queueEnterTime: number,

@@ -8,17 +8,25 @@ import type { DetailedTiming } from './detailed-timing.js';
 
 /** One stage's share of an item's latency, in seconds. */
 export interface StageBreakdown {
+  /** Time waiting for a worker, after the previous stage let the item go. */
   queueWaitTime: number;
+  /** Time in the function. */
   computationTime: number;
+  /** Time crossing between threads. */
   transmissionTime: number;
+  /** From entering the stage to leaving it. */
   totalStageTime: number;
 }
 
 /** An item's latency taken apart, in seconds, as the Python original's `get_timing_breakdown()`. */
 export interface TimingBreakdown {
+  /** Each stage the item passed, by name. */
   stages: Record<string, StageBreakdown>;
+  /** Time in stage functions, summed. */
   totalComputationTime: number;
+  /** The rest of the total latency: waiting and crossing. */
   totalOverheadTime: number;
+  /** From entering the pipeline to leaving its last stage. */
   totalLatency: number;
   /** Share of the total latency spent computing, 0 to 1. */
   computationRatio: number;
@@ -53,6 +61,7 @@ export class PipelineItem<T = unknown> {
    */
   queuedSince: number;
 
+  /** @internal Made by createPipeline for every input. */
   constructor(data: T, seq: number, createdAt: number = Date.now() / 1000, timed = true) {
     this.data = data;
     this.seq = seq;
@@ -84,6 +93,7 @@ export class PipelineItem<T = unknown> {
     return out;
   }
 
+  /** The item's latency taken apart per stage, in seconds (the original's `get_timing_breakdown()`). */
   getTimingBreakdown(): TimingBreakdown {
     const stages: Record<string, StageBreakdown> = {};
     let totalComputationTime = 0;
