@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createPipeline, stage } from 'async-task-pipeline';
+import { duration, explain } from './demo-advice.js';
 import type { Scored } from './demo-work.js';
 
 const DOCS = Number(process.env.DEMO_DOCS ?? 2000);
@@ -42,7 +43,7 @@ await pipeline(
 );
 const seconds = (performance.now() - started) / 1000;
 
-const ms = (s: number): string => `${(s * 1000).toFixed(2)} ms`;
+const ms = duration;
 const summary = docs.getLatencySummary();
 console.log(`async-task-pipeline demo: ${DOCS} generated documents, ${cores} cores`);
 console.log(`kept ${kept.length} of ${summary.counts.received} (score >= 0.5) in ${seconds.toFixed(2)} s, ${(DOCS / seconds).toFixed(0)} docs/s`);
@@ -59,5 +60,5 @@ for (const [name, s] of Object.entries(summary.stageStatistics)) {
       `  ${ms(s.avgLatency).padStart(11)}  ${ms(t.avgComputationTime).padStart(11)}  ${ms(t.avgQueueWaitTime).padStart(10)}  ${ms(t.avgTransmissionTime).padStart(12)}`,
   );
 }
-const e = summary.overallEfficiency;
-console.log(`\ncomputation ${(e.computationEfficiency * 100).toFixed(1)}% of item latency, overhead ${(e.overheadRatio * 100).toFixed(1)}%`);
+console.log('');
+for (const line of explain(summary)) console.log(line);
