@@ -178,6 +178,29 @@ describe('a Redis transport under faults', function () {
     }
   });
 
+  it('fails a run with TRANSPORT_FAILED when Redis stops answering (SIGSTOP) rather than wait for ever', async () => {
+    const own = new RedisServer();
+    await own.start();
+    try {
+      const prefix = uniquePrefix();
+      const dir = freshDir();
+      const worker = new WorkerProcess({ url: own.url, prefix, reclaimAfterMs: RECLAIM_AFTER_MS });
+      workers.push(worker);
+      await worker.ready();
+      const inputs: RemoteItem[] = range(20).map((n) => (n === 10 ? { n, mode: 'hold', dir } : { n }));
+      const failed = rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix }) }), inputs));
+      await heldBy(dir);
+      own.signal('SIGSTOP');
+      const error = (await failed) as StageError;
+      expect(error.code).to.equal('TRANSPORT_FAILED');
+      expect((error.cause as Error).message).to.match(/timeout/i);
+      own.signal('SIGCONT');
+      writeFileSync(join(dir, 'release'), '');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('drains a worker on SIGTERM: it answers what it holds, takes nothing more and exits 0', async () => {
     const prefix = uniquePrefix();
     const dir = freshDir();

@@ -93,6 +93,11 @@ export class RedisServer {
     await exited;
   }
 
+  /** Sends it a signal (SIGSTOP: a server that stops answering; SIGCONT). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   /** Runs redis-cli against it and returns the output. */
   cli(...args: string[]): string {
     return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout;

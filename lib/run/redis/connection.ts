@@ -22,6 +22,13 @@ export interface ConnectionOptions {
   reconnectForMs: number;
   /** Extra TLS options (a CA for a self-signed server) for `rediss://`. */
   tls?: Record<string, unknown> | undefined;
+  /**
+   * Treat the connection as lost after this long without a byte from the
+   * server. Only for a connection that hears from it every second (a
+   * blocking read of 1 s): it finds a server that stopped answering
+   * (stopped, or a network that drops packets) without a command timeout.
+   */
+  silenceTimeoutMs?: number | undefined;
 }
 
 type Client = ReturnType<typeof makeClient>;
@@ -36,6 +43,7 @@ function makeClient(options: ConnectionOptions, onGiveUp: (error: Error) => void
     RESP: 2,
     socket: {
       connectTimeout: options.connectTimeoutMs,
+      ...(options.silenceTimeoutMs === undefined ? {} : { socketTimeout: options.silenceTimeoutMs }),
       ...(options.tls ?? {}),
       reconnectStrategy: (retries: number, cause: Error) => {
         // A first connection that fails (refused, bad password) is final:
@@ -85,9 +93,9 @@ export class RedisConnection {
     return connection;
   }
 
-  /** A second connection with the same options. */
-  duplicate(): Promise<RedisConnection> {
-    return RedisConnection.open(this.options);
+  /** A second connection with the same options, and these. */
+  duplicate(overrides: Partial<ConnectionOptions> = {}): Promise<RedisConnection> {
+    return RedisConnection.open({ ...this.options, ...overrides });
   }
 
   /** Why the connection is gone for good, once it is. */

@@ -32,6 +32,9 @@ const WORKER_SEEN_SECONDS = 10;
 const REPLY_TTL_MS = 120_000;
 const REFRESH_MS = 20_000;
 const READ_BLOCK_MS = 1_000;
+// The reader hears from Redis at least once per READ_BLOCK_MS: this much
+// silence means the server stopped answering.
+const SILENCE_TIMEOUT_MS = 5_000;
 const READ_COUNT = 1_000;
 
 export interface RedisExecutorOptions {
@@ -143,7 +146,7 @@ export class RedisExecutor implements Executor {
     const { connection } = this.options;
     try {
       this.commands = await RedisConnection.open(connection);
-      this.reader = await this.commands.duplicate();
+      this.reader = await this.commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
       await this.commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
         if (!isBusyGroup(error)) throw error;
       });
