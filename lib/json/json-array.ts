@@ -4,13 +4,9 @@
 // stops the parsing, so memory holds about one element plus the queues).
 
 import type { Duplex } from 'node:stream';
-import { asStream } from 'stream-chain';
-import { flushable, none } from 'stream-chain/defs.js';
-import gen from 'stream-chain/gen.js';
-import { fixUtf8Stream } from 'stream-chain/utils/fixUtf8Stream.js';
-import { jsonParser } from 'stream-json/parser.js';
-import { streamArray } from 'stream-json/streamers/stream-array.js';
+import type { jsonParser } from 'stream-json/parser.js';
 import { resolveJsonStreamOptions } from './json-stream-options.js';
+import { streamLibs } from './stream-libs.js';
 
 /** Options of {@link jsonArray}. */
 export interface JsonArrayOptions {
@@ -50,6 +46,7 @@ function valueOf(entry: { key: number; value: unknown }): unknown {
  */
 export function jsonArray(options?: JsonArrayOptions): Duplex {
   const { highWaterMark } = resolveJsonStreamOptions(options, KNOWN);
+  const { asStream, gen, none, flushable, fixUtf8Stream, jsonParser: parser, streamArray } = streamLibs();
   // Where the chunk being parsed lies in the input, in bytes. Exact positions
   // would need stream-json's verifier beside the parser, about half as much
   // work again on every byte (measured: 16.7 MB in 1.7-2.7 s, 2.7-3.4 s with
@@ -74,6 +71,6 @@ export function jsonArray(options?: JsonArrayOptions): Duplex {
   });
   // Packed values only: the streamer reads packed tokens, and not emitting the
   // streamed chunk tokens as well halves the token count.
-  const steps = gen(countBytes, fixUtf8Stream(), locateErrors(jsonParser({ streamValues: false })), streamArray(), valueOf);
+  const steps = gen(countBytes, fixUtf8Stream(), locateErrors(parser({ streamValues: false })), streamArray(), valueOf);
   return asStream(steps, { writableObjectMode: false, readableObjectMode: true, readableHighWaterMark: highWaterMark });
 }

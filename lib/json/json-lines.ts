@@ -10,13 +10,8 @@
 // that a bad one can be named by its number, which jsonlParser does not track.
 
 import type { Duplex } from 'node:stream';
-import { asStream } from 'stream-chain';
-import { none } from 'stream-chain/defs.js';
-import gen from 'stream-chain/gen.js';
-import { jsonlParser } from 'stream-chain/jsonl/parser.js';
-import { fixUtf8Stream } from 'stream-chain/utils/fixUtf8Stream.js';
-import { lines } from 'stream-chain/utils/lines.js';
 import { checkChoice, resolveJsonStreamOptions } from './json-stream-options.js';
+import { streamLibs } from './stream-libs.js';
 
 /** Options of {@link jsonLines}. */
 export interface JsonLinesOptions {
@@ -83,12 +78,13 @@ function valueOf(entry: { key: number; value: unknown }): unknown {
 export function jsonLines(options?: JsonLinesOptions): JsonLinesStream {
   const { given, highWaterMark } = resolveJsonStreamOptions(options, KNOWN);
   const policy = given.onInvalid === undefined ? 'fail' : checkChoice('options.onInvalid', given.onInvalid, ['fail', 'skip'] as const);
+  const { asStream, gen, none, fixUtf8Stream, lines, jsonlParser } = streamLibs();
   let lineNumber = 0;
   let invalidLines = 0;
   let failed = false;
   // stream-chain runs each line through every later step before lines()
   // yields the next one, so `lineNumber` is the failing line's own number.
-  const countLine = (line: string): string | typeof none => {
+  const countLine = (line: string): string | symbol => {
     if (failed) return none; // nothing after a bad line goes on
     lineNumber++;
     return NOT_BLANK.test(line) ? line : none;

@@ -1,8 +1,8 @@
 // What a stage runs, as given by the user: a function or a module reference.
 
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolve as resolveImport } from 'import-meta-resolve';
 import { checkString } from '../checks.js';
 import type { StepSpec } from '../run/protocol.js';
 
@@ -80,10 +80,23 @@ export function toFileUrl(module: unknown): string {
 // with LOAD_FAILED naming the file.
 function packageOrPath(specifier: string): string {
   try {
-    const url = resolveImport(specifier, pathToFileURL(process.cwd() + sep).href);
+    const url = importResolver()(specifier, pathToFileURL(process.cwd() + sep).href);
     if (url.startsWith('file:')) return url;
   } catch {
     // Not a package that resolves from here.
   }
   return pathToFileURL(resolve(specifier)).href;
+}
+
+type ResolveImport = (specifier: string, parent: string) => string;
+let resolveImport: ResolveImport | undefined;
+
+// import-meta-resolve costs about 14 ms to load, a third of the package's
+// import, and only bare specifiers need it: it is loaded on first use. Stage
+// construction is synchronous, so it is required rather than imported (an
+// ES module without top-level await, which require() loads on Node >= 20.19,
+// the package's engines floor).
+function importResolver(): ResolveImport {
+  resolveImport ??= (createRequire(import.meta.url)('import-meta-resolve') as { resolve: ResolveImport }).resolve;
+  return resolveImport;
 }
