@@ -4,6 +4,7 @@
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { formatMs, latencyHistogram, renderHistogram } from './histogram.js';
 import type { HistogramBucket } from './histogram.js';
+import type { StageCounts } from '../stage/stage-stats.js';
 
 /** Latency figures in milliseconds. */
 export interface LatencyFiguresMs {
@@ -14,16 +15,9 @@ export interface LatencyFiguresMs {
   max: number;
 }
 
-/** One stage in the report. */
-export interface StageReport {
+/** One stage in the report: its counts as `stage.stats` has them (fan-out aside). */
+export interface StageReport extends Omit<StageCounts, 'fanOut'> {
   name: string;
-  received: number;
-  emitted: number;
-  filtered: number;
-  failed: number;
-  skipped: number;
-  /** Items run again after their worker died (see --retries). */
-  retried: number;
   /** Time items spent in the stage (queue, transfer and computing), ms. */
   latencyMs: LatencyFiguresMs;
   histogram: HistogramBucket[];
