@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { expect } from 'chai';
 import { StageError, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
-import { Collector, fixture, makeTempDir, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
-import { RedisServer, Supervisor, WorkerProcess, requireRedisServer, uniquePrefix } from './redis-helpers.js';
+import { Collector, fixture, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
+import { RedisServer, Supervisor, WorkerProcess, redisSuite, uniquePrefix } from './redis-helpers.js';
 import type { WorkerOptions } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
@@ -21,26 +21,8 @@ const RECLAIM_AFTER_MS = 300;
 
 describe('a Redis transport under faults', function () {
   this.timeout(60_000);
-  const server = new RedisServer();
-  const workers: WorkerProcess[] = [];
-  const temp = makeTempDir('atp-redis-faults');
+  const { server, workers, temp } = redisSuite('atp-redis-faults');
   let dirs = 0;
-
-  before(async function () {
-    requireRedisServer(this);
-    await server.start();
-  });
-
-  afterEach(async () => {
-    for (const worker of workers) worker.kill();
-    await Promise.all(workers.map((w) => w.exited));
-    workers.length = 0;
-  });
-
-  after(async () => {
-    await server.stop();
-    temp.remove();
-  });
 
   function freshDir(): string {
     const dir = join(temp.dir, String(dirs++));

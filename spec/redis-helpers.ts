@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { fixturePath, waitUntil } from './helpers.js';
+import { fixturePath, makeTempDir, waitUntil } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/async-task-pipeline.js', import.meta.url));
 
@@ -183,4 +183,33 @@ export class Supervisor {
       this.spawn();
     });
   }
+}
+
+/**
+ * The hooks every Redis spec file needs, registered in the calling describe():
+ * a redis-server of its own (or the loud skip), every worker a spec started
+ * killed after it, the server stopped and the temp directory removed at the end.
+ */
+export function redisSuite(tempPrefix: string): { server: RedisServer; workers: WorkerProcess[]; temp: { dir: string; remove: () => void } } {
+  const server = new RedisServer();
+  const workers: WorkerProcess[] = [];
+  const temp = makeTempDir(tempPrefix);
+
+  before(async function () {
+    requireRedisServer(this);
+    await server.start();
+  });
+
+  afterEach(async () => {
+    for (const worker of workers) worker.kill();
+    await Promise.all(workers.map((w) => w.exited));
+    workers.length = 0;
+  });
+
+  after(async () => {
+    await server.stop();
+    temp.remove();
+  });
+
+  return { server, workers, temp };
 }

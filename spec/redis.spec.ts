@@ -12,8 +12,8 @@ import { expect } from 'chai';
 import { createClient, RESP_TYPES } from 'redis';
 import { DetailedTiming, PipelineItem, StageError, createPipeline, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
-import { Collector, fixture, makeTempDir, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
-import { RedisServer, TLS_DIR, WorkerProcess, requireRedisServer, uniquePrefix } from './redis-helpers.js';
+import { Collector, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
+import { RedisServer, TLS_DIR, WorkerProcess, redisSuite, requireRedisServer, uniquePrefix } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
 type Squared = { n: number; square: number; pid: number };
@@ -21,26 +21,9 @@ const SQUARE = { module: fixture('remote.js'), export: 'square' };
 
 describe('a stage with a Redis transport', function () {
   this.timeout(30_000);
-  const server = new RedisServer();
-  const workers: WorkerProcess[] = [];
-  const temp = makeTempDir('atp-redis');
+  const { server, workers, temp } = redisSuite('atp-redis');
 
-  before(async function () {
-    requireRedisServer(this);
-    await server.start();
-  });
-
-  afterEach(async () => {
-    for (const worker of workers) worker.kill();
-    await Promise.all(workers.map((w) => w.exited));
-    workers.length = 0;
-  });
-
-  after(async () => {
-    await server.stop();
-    temp.remove();
-    removeScripts();
-  });
+  after(() => removeScripts());
 
   async function startWorkers(prefix: string, count: number, extra: Partial<ConstructorParameters<typeof WorkerProcess>[0]> = {}): Promise<WorkerProcess[]> {
     const started = range(count).map(() => new WorkerProcess({ url: server.url, prefix, ...extra }));
