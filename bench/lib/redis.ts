@@ -2,48 +2,30 @@
 // scenarios: started here on a loopback port with persistence off, stopped
 // at the end. INFO commandstats and INFO cpu say what Redis did per batch.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '../../spec/helpers.js';
+import { RedisServer } from '../../spec/redis-helpers.js';
+
+export { redisServerAvailable } from '../../spec/redis-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/async-task-pipeline.js', import.meta.url));
 
-export function redisServerAvailable(): boolean {
-  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return probe.error === undefined && probe.status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
+/** The specs' RedisServer, with the worker processes of a scenario and Redis's own figures. */
 export class BenchRedis {
-  private constructor(readonly port: number, private readonly child: ChildProcess, private readonly workers: ChildProcess[] = []) {}
+  private readonly workers: ChildProcess[] = [];
+
+  private constructor(private readonly server: RedisServer) {}
 
   static async start(): Promise<BenchRedis> {
-    const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    await waitFor(() => output.includes('Ready to accept connections') || child.exitCode !== null, 'redis-server is ready');
-    return new BenchRedis(port, child);
+    const server = new RedisServer();
+    await server.start();
+    return new BenchRedis(server);
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.server.url;
   }
 
   /** Starts a worker process serving `exports` of `module` with `threads` threads; resolves once it serves. */
@@ -54,13 +36,13 @@ export class BenchRedis {
     this.workers.push(child);
     let output = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => { output += text; });
-    await waitFor(() => output.split('serving stage').length > exports.length || child.exitCode !== null, 'the worker serves');
+    await waitUntil(() => output.split('serving stage').length > exports.length || child.exitCode !== null, 'the worker serves', 15_000);
     if (child.exitCode !== null) throw new Error(`worker exited: ${output}`);
   }
 
   /** Calls per command and Redis's CPU seconds so far. */
   stats(): RedisStats {
-    const text = spawnSync('redis-cli', ['-p', String(this.port), 'INFO', 'all'], { encoding: 'utf8' }).stdout;
+    const text = this.server.cli('INFO', 'all');
     const calls: Record<string, number> = {};
     for (const match of text.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
     const cpu = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
@@ -68,12 +50,13 @@ export class BenchRedis {
   }
 
   async stop(): Promise<void> {
-    for (const child of [...this.workers, this.child]) {
+    for (const child of this.workers) {
       if (child.exitCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
     }
+    await this.server.stop();
   }
 }
 
