@@ -313,10 +313,15 @@ describe('errors', () => {
       ['onError', 'ignore', /options\.onError.*'skip'/],
       ['signal', {}, /options\.signal.*AbortSignal/],
       ['context', () => 1, /options\.context/],
+      ['resourceLimits', 4, /^options\.resourceLimits must be an object, got 4 \(number\)$/],
+      ['resourceLimits', { maxOldGenerationSizeMb: '64' }, /^options\.resourceLimits\.maxOldGenerationSizeMb must be a finite number >= 4.*, got string$/],
+      ['resourceLimits', { maxYoungGenerationSizeMb: -1 }, /^options\.resourceLimits\.maxYoungGenerationSizeMb must be a finite number >= 0, got -1$/],
+      ['resourceLimits', { stackSizeMb: Infinity }, /options\.resourceLimits\.stackSizeMb .*got Infinity$/],
+      ['resourceLimits', { heapMb: 64 }, /^options\.resourceLimits\.heapMb is not an option/],
     ];
 
     for (const [option, value, message] of bad) {
-      it(`throws a TypeError naming options.${option} for ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`, () => {
+      it(`throws a TypeError naming options.${option} for ${typeof value === 'object' && value !== null ? JSON.stringify(value) : typeof value === 'string' ? JSON.stringify(value) : String(value)}`, () => {
         const options: StageOptions = { [option]: value };
         expect(() => stage(fn, options)).to.throw(TypeError, message);
       });

@@ -375,12 +375,41 @@ console.log('out', out.join(','), globalThis.preloadMark ?? '');
       // catches a process kept alive by its timer.
       const result = await runNode(writeScript('dies-before-handshake', `
 import { stage } from ${JSON.stringify(INDEX)};
-const s = stage((x) => x, { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 } });
+const s = stage((x) => x, { resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } });
 await s.start().catch((error) => console.log('start rejected', error.code));
 s.destroy();
 `), 5000);
       expectExitedBy(result, 'a worker that died before its handshake');
       expect(result.stdout).to.include('start rejected LOAD_FAILED');
+    });
+  });
+
+  describe('resourceLimits that would crash the host', () => {
+    // On Node 22 and later a worker started with 2 MB of old generation
+    // aborts the whole process, and on every line one with a 0.2 MB stack
+    // kills it: the stage must refuse them before any worker starts. A child
+    // process, so that a regression kills it rather than the spec run.
+    it('refuses them with a TypeError naming the option, and the program lives on', async () => {
+      const result = await runNode(writeScript('host-crashing-limits', `
+import { stage } from ${JSON.stringify(INDEX)};
+for (const limits of [{ maxOldGenerationSizeMb: 2 }, { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 }, { stackSizeMb: 0.2 }]) {
+  try {
+    const s = stage((x) => x, { resourceLimits: limits });
+    await s.start().then(() => console.log('started'), (error) => console.log('rejected', error.code));
+    s.destroy();
+  } catch (error) {
+    console.log(error.name, error.message);
+  }
+}
+console.log('alive');
+`), 10000);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout.trim().split('\n')).to.deep.equal([
+        'TypeError options.resourceLimits.maxOldGenerationSizeMb must be a finite number >= 4 (less would crash the whole process, not just the worker, on some Node lines), got 2',
+        'TypeError options.resourceLimits.maxOldGenerationSizeMb must be a finite number >= 4 (less would crash the whole process, not just the worker, on some Node lines), got 1',
+        'TypeError options.resourceLimits.stackSizeMb must be a finite number >= 0.5 (less would crash the whole process, not just the worker, on some Node lines), got 0.2',
+        'alive',
+      ]);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
 } from '../checks.js';
 import type { StageError } from '../errors.js';
 import { isTransport } from '../run/transport.js';
+import { checkResourceLimits } from './resource-limits.js';
 import type { Transport } from '../run/transport.js';
 
 /**
@@ -53,7 +54,12 @@ export interface StageOptions {
    * so that the limit applies to each. @default no limit
    */
   timeout?: number;
-  /** Memory limits for each worker thread, as in `new Worker(…, { resourceLimits })`. */
+  /**
+   * Memory limits for each worker thread, as in `new Worker(…, { resourceLimits })`.
+   * A worker that exceeds them fails its items with `WORKER_DIED`. Values that
+   * would crash the whole process on some Node line are refused with a
+   * `TypeError`: `maxOldGenerationSizeMb` under 4 and `stackSizeMb` under 0.5.
+   */
   resourceLimits?: ResourceLimits;
   /**
    * Move binary data to and from the worker instead of copying it: a Buffer or
@@ -144,7 +150,7 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     onError: checkPolicy(onError),
     retries: retries === undefined ? 1 : checkInteger('options.retries', retries, 0),
     timeout: timeout === undefined ? undefined : checkPositive('options.timeout', timeout),
-    resourceLimits: resourceLimits === undefined ? undefined : checkObject('options.resourceLimits', resourceLimits),
+    resourceLimits: resourceLimits === undefined ? undefined : checkResourceLimits('options.resourceLimits', resourceLimits),
     transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
     transport,
     json: json === undefined ? false : checkBoolean('options.json', json),
