@@ -166,8 +166,10 @@ describe('OpenTelemetry metrics without @opentelemetry/api installed', () => {
   after(removeScripts);
 
   it('runs a pipeline as usual when the package cannot be imported', async () => {
-    // A resolve hook makes @opentelemetry/* missing, as in a project that never installed it.
-    const hook = `export async function resolve(specifier, context, next) {
+    // A resolve hook makes @opentelemetry/* missing, as in a project that
+    // never installed it. module.registerHooks() (in-thread, synchronous)
+    // where the line has it: module.register() warns DEP0205 on Node 26.
+    const hide = `(specifier, context, next) => {
       if (specifier.startsWith('@opentelemetry/')) {
         const error = new Error('Cannot find package ' + specifier);
         error.code = 'ERR_MODULE_NOT_FOUND';
@@ -176,8 +178,10 @@ describe('OpenTelemetry metrics without @opentelemetry/api installed', () => {
       return next(specifier, context);
     }`;
     const script = writeScript('no-otel', `
-      import { register } from 'node:module';
-      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+      import * as module from 'node:module';
+      const hide = ${hide};
+      if (typeof module.registerHooks === 'function') module.registerHooks({ resolve: hide });
+      else module.register('data:text/javascript,' + encodeURIComponent('export const resolve = ' + ${JSON.stringify(hide)}));
       await import('@opentelemetry/api').then(() => { throw new Error('the hook did not hide the package'); }, () => undefined);
       const { createPipeline, stage } = await import('async-task-pipeline');
       const { Readable, Writable } = await import('node:stream');
