@@ -1,6 +1,8 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { PipelineItem, stage } from 'async-task-pipeline';
-import { fixture, runThrough } from './helpers.js';
+import { fixture, makeTempDir, removeScripts, runNodeWith, runThrough, writeScript } from './helpers.js';
 import { clockOffset } from './fixtures/clock-probe.js';
 
 // Issue 15 saw an item's computation start (read in a worker) 0.2 us before
@@ -26,4 +28,66 @@ describe('the cross-thread clock', () => {
       expect(timing.queueExitTime).to.be.at.least(timing.processingEndTime);
     }
   });
+});
+
+// Debian's libfaketime moves this process's wall clock (Date.now(), and
+// what timeOrigin is read from) while leaving the monotonic clock alone, as
+// an NTP step does: the file it reads is rewritten mid-run.
+const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+const stepScript = (stepFile: string): string => `
+import { writeFileSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PipelineItem, stage } from 'async-task-pipeline';
+const inc = stage((x) => x + 1, { name: 'inc' });
+const out = [];
+const sink = new Writable({ objectMode: true, write(item, _e, cb) { out.push(item); cb(); } });
+const items = async function* () {
+  yield new PipelineItem(0, 0);
+  // The wall clock steps by process.argv[2] while the stage runs.
+  writeFileSync(${JSON.stringify(stepFile)}, process.argv[2] + '\\n');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 1; i < 20; i++) yield new PipelineItem(i, i);
+};
+await pipeline(Readable.from(items()), inc, sink);
+console.log(JSON.stringify(out.map((item) => {
+  const t = item.stageTimings.get('inc');
+  return { createdAt: item.createdAt, enter: t.queueEnterTime, start: t.processingStartTime, end: t.processingEndTime, exit: t.queueExitTime, total: item.getTotalLatency() };
+})));
+`;
+
+describe('the clock when the wall clock steps', function () {
+  this.timeout(30_000);
+  after(removeScripts);
+
+  for (const step of ['+10s', '-10s']) {
+    it(`keeps every time of an item in order, and its latency true, when the wall clock steps ${step} mid-run`, async function () {
+      if (!existsSync(FAKETIME)) {
+        if (process.env.ATP_REQUIRE_FAKETIME === '1') expect.fail(`ATP_REQUIRE_FAKETIME=1 but ${FAKETIME} is missing (apt-get install faketime)`);
+        console.log(`      SKIPPED: ${FAKETIME} is missing (apt-get install faketime); .ci/run installs it and makes this required`);
+        this.skip();
+      }
+      const temp = makeTempDir('clock-step');
+      try {
+        const stepFile = join(temp.dir, 'faketime');
+        writeFileSync(stepFile, '+0\n');
+        const script = writeScript('clock-step', stepScript(stepFile));
+        const env = { LD_PRELOAD: FAKETIME, FAKETIME_TIMESTAMP_FILE: stepFile, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' };
+        const child = await runNodeWith([script, step], { env });
+        expect(child.code, child.stderr).to.equal(0);
+        const times = JSON.parse(child.stdout) as Array<{ createdAt: number; enter: number; start: number; end: number; exit: number; total: number }>;
+        expect(times).to.have.length(20);
+        for (const t of times) {
+          expect(t.enter).to.be.at.least(t.createdAt);
+          expect(t.start).to.be.at.least(t.enter);
+          expect(t.end).to.be.at.least(t.start);
+          expect(t.exit).to.be.at.least(t.end);
+          expect(t.total).to.be.within(0, 5);
+        }
+      } finally {
+        temp.remove();
+      }
+    });
+  }
 });

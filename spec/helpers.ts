@@ -146,11 +146,14 @@ export function runNode(script: string, timeoutMs = 15_000): Promise<ChildResult
   return runNodeWith([script], { timeoutMs });
 }
 
-/** Runs `node ...args` with `stdin` as its input, in `cwd`; killed after `timeoutMs`, as runNode. */
-export function runNodeWith(args: string[], options: { stdin?: string; cwd?: string; timeoutMs?: number } = {}): Promise<ChildResult> {
-  const { stdin, cwd, timeoutMs = 15_000 } = options;
+/** Runs `node ...args` with `stdin` as its input, in `cwd`, `env` added to this process's; killed after `timeoutMs`, as runNode. */
+export function runNodeWith(
+  args: string[],
+  options: { stdin?: string; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ChildResult> {
+  const { stdin, cwd, timeoutMs = 15_000, env } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env: env === undefined ? undefined : { ...process.env, ...env }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';

@@ -4,6 +4,7 @@
 // bounded latency statistics (latency-stat.ts). It imports nothing of the
 // package: run/, stage/ and pipeline/ build on it.
 
+import { nowSeconds } from './clock.js';
 import type { DetailedTiming } from './detailed-timing.js';
 
 /** One stage's share of an item's latency, in seconds. */
@@ -49,7 +50,11 @@ export class PipelineItem<T = unknown> {
   data: T;
   /** Position of the input item this one came from, from 0. Fan-out copies share it. */
   readonly seq: number;
-  /** When the item entered the pipeline, seconds since the Unix epoch. */
+  /**
+   * When the item entered the pipeline, seconds since the Unix epoch on the
+   * package's clock (the process's start plus monotonic time), like every
+   * timing of it: not `Date.now()`, which steps with the wall clock.
+   */
   readonly createdAt: number;
   /** Whether stages record timing for it. */
   readonly timed: boolean;
@@ -62,7 +67,7 @@ export class PipelineItem<T = unknown> {
   queuedSince: number;
 
   /** @internal Made by createPipeline for every input. */
-  constructor(data: T, seq: number, createdAt: number = Date.now() / 1000, timed = true) {
+  constructor(data: T, seq: number, createdAt: number = nowSeconds(), timed = true) {
     this.data = data;
     this.seq = seq;
     this.createdAt = createdAt;
