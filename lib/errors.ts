@@ -77,7 +77,7 @@ export class StageError extends Error {
   /** @internal `LOAD_FAILED`. */
   static loadFailed(stage: string, what: string, cause: unknown): StageError {
     return new StageError(
-      `Stage "${stage}" could not load ${what}: ${describe(cause)}`,
+      `Stage "${stage}" could not load ${what}: ${describe(cause)}${typeScriptHint(cause)}`,
       { code: 'LOAD_FAILED', stage, cause },
     );
   }
@@ -176,4 +176,19 @@ export function describe(value: unknown): string {
       return `a ${typeof value} that cannot be described`;
     }
   }
+}
+
+/**
+ * What to do about a TypeScript stage module on a Node line that cannot run
+ * one (20, or 22 before 22.18 without --experimental-strip-types): Node's own
+ * error names only the file extension.
+ */
+function typeScriptHint(cause: unknown): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const message = cause instanceof Error ? cause.message : '';
+  if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?ts\b/.test(message)) return '';
+  return (
+    `. Node ${process.versions.node} runs no TypeScript by itself: Node 22.18 and later strip types by default; ` +
+    'here, compile the module with tsc, or start node with a TypeScript loader (node --import tsx), which the workers inherit'
+  );
 }

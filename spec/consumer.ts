@@ -54,9 +54,11 @@ async function makeConsumer(): Promise<Consumer> {
   const dir = join(top, 'app');
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
-  // @types/node at the repository's version, for the TypeScript checks.
-  const typesNode = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
-  const install = ['install', '--no-audit', '--no-fund', tarball, `@types/node@${typesNode}`];
+  // At the repository's versions: @types/node for the TypeScript checks, and
+  // redis, the optional peer that a user of async-task-pipeline/redis installs.
+  const versionOf = (name: string): string =>
+    (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const install = ['install', '--no-audit', '--no-fund', tarball, `@types/node@${versionOf('@types/node')}`, `redis@${versionOf('redis')}`];
   try {
     await exec('npm', [...install, '--offline'], { cwd: dir });
   } catch {
