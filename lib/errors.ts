@@ -24,7 +24,9 @@ export type StageErrorCode =
   /** The stage or pipeline was used in a way its contract does not allow. */
   | 'INVALID_STATE'
   /** A remote stage's transport failed: its server could not be reached, or the connection was lost. */
-  | 'TRANSPORT_FAILED';
+  | 'TRANSPORT_FAILED'
+  /** The stage's worker pool was closed (`pool.close()`) while the stage still used it. */
+  | 'POOL_CLOSED';
 
 /** Fields a {@link StageError} is built from. */
 export interface StageErrorInit {
@@ -124,6 +126,14 @@ export class StageError extends Error {
   /** @internal `TRANSPORT_FAILED`. */
   static transportFailed(stage: string, what: string, cause: unknown): StageError {
     return new StageError(`Stage "${stage}" ${what}: ${describe(cause)}`, { code: 'TRANSPORT_FAILED', stage, cause });
+  }
+
+  /** @internal `POOL_CLOSED`. */
+  static poolClosed(stage: string): StageError {
+    return new StageError(
+      `Stage "${stage}": its worker pool was closed (pool.close()) while the stage still used it; give it an open pool`,
+      { code: 'POOL_CLOSED', stage },
+    );
   }
 
   /** @internal `ON_ERROR_FAILED` for a handler that threw or rejected. */

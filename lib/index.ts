@@ -6,6 +6,8 @@ export { stage, Stage } from './stage/stage.js';
 export type { ModuleStage, StageFunction, StageOutput } from './stage/stage-types.js';
 export type { StageOptions, ErrorPolicy } from './stage/stage-options.js';
 export type { Transport } from './run/transport.js';
+export { createWorkerPool, defaultWorkerPool } from './run/worker-pool.js';
+export type { WorkerPool, WorkerPoolOptions, WorkerPoolStats } from './run/worker-pool.js';
 export type { ModuleRef } from './stage/stage-target.js';
 export { createPipeline, Pipeline } from './pipeline/pipeline.js';
 export type { PipelineOptions } from './pipeline/pipeline.js';

@@ -137,7 +137,7 @@ import { AsyncTaskPipeline } from 'async-task-pipeline';
 const p = new AsyncTaskPipeline({ maxQueueSize: 100 });
 p.addStage('double', (x) => x * 2);
 await p.start();
-const items = Array.from({ length: 500 }, (_, i) => i);
+const items = Array.from({ length: 2000 }, (_, i) => i);
 `;
 
     function context(result: ChildResult): string {
@@ -168,7 +168,7 @@ await p.stop();
 console.log('read', n);
 `));
       expect(result.code, context(result)).to.equal(0);
-      expect(result.stdout).to.equal('read 500\n');
+      expect(result.stdout).to.equal('read 2000\n');
     });
 
     it('completes when a reader comes later while the program is still busy', async () => {
@@ -181,7 +181,7 @@ setTimeout(async () => {
 await p.processInputStream(items);
 `));
       expect(result.code, context(result)).to.equal(0);
-      expect(result.stdout).to.equal('read 500\n');
+      expect(result.stdout).to.equal('read 2000\n');
     });
   });
 });

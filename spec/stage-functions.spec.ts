@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { expect } from 'chai';
-import { stage } from 'async-task-pipeline';
+import { createWorkerPool, stage } from 'async-task-pipeline';
 import { fixture, fixturePath, runThrough } from './helpers.js';
 
 describe('stage functions: each way of giving one', () => {
@@ -41,9 +41,15 @@ describe('stage functions: each way of giving one', () => {
       expect(out).to.deep.equal([4, 8]);
     });
 
-    it('keeps module state between calls in its worker', async () => {
-      const out = await runThrough(stage({ module: fixture('counter.js'), export: 'count' }), ['a', 'b', 'c']);
+    it('keeps module state between calls on its thread', async () => {
+      // A pool of one thread of its own: on a shared pool the module's state
+      // is the thread's, shared by every stage of that module that ran there.
+      const pool = createWorkerPool({ threads: 1 });
+      const out = await runThrough(stage({ module: fixture('counter.js'), export: 'count' }, { pool }), ['a', 'b', 'c']);
+      const again = await runThrough(stage({ module: fixture('counter.js'), export: 'count' }, { pool }), ['d']);
+      await pool.close();
       expect(out).to.deep.equal([1, 2, 3]);
+      expect(again, 'a second stage of the module on the same thread').to.deep.equal([4]);
     });
 
     it('names the stage after the export by default', () => {

@@ -19,7 +19,7 @@ const SUMMARY_KEYS = [
 
 /** Five items through one worker that spins SPIN_MS on each. */
 async function spinSummary(): Promise<LatencySummary> {
-  const p = createPipeline([stage({ module: fixture('busy.js'), export: 'spin' }, { context: { ms: SPIN_MS } })]);
+  const p = createPipeline([stage({ module: fixture('busy.js'), export: 'spin' }, { context: { ms: SPIN_MS }, concurrency: 1 })]);
   await runThrough(p, range(5));
   return p.getLatencySummary();
 }

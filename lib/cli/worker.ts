@@ -24,7 +24,8 @@ Options:
                         export), then optionally :concurrency=N. Repeatable.
   --name NAME           The name of the --stage before it, as in stage()'s options.name
                         (default: the export's name).
-  --concurrency N       Worker threads per stage (default: this machine's cores).
+  --concurrency N       Threads each stage may use at once (default: this machine's cores);
+                        the stages share one pool, as large as the largest of these.
   --reclaim-after MS    Take over batches another worker has held this long without a
                         heartbeat (it died), default 30000. Give all workers the same.
   --consumer NAME       This process's name in the consumer group (default: host-pid).

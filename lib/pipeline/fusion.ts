@@ -22,7 +22,7 @@ function joinable(a: Stage, b: Stage): boolean {
   const x = a.plan.settings;
   const y = b.plan.settings;
   return fusable(a) && fusable(b) && x.concurrency === y.concurrency && x.ordered === y.ordered &&
-    x.transfer === y.transfer && x.json === y.json && x.retries === y.retries && isDeepStrictEqual(x.resourceLimits, y.resourceLimits);
+    x.transfer === y.transfer && x.json === y.json && x.pool === y.pool && x.retries === y.retries && isDeepStrictEqual(x.resourceLimits, y.resourceLimits);
 }
 
 /** Groups adjacent joinable stages; a group of one stays as it is. */

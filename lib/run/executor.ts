@@ -1,6 +1,8 @@
 // lib/run/: where a stage's function runs. This folder owns the Executor
-// seam below and what implements it: the worker-thread pool (worker-pool.ts,
-// worker-thread.ts, the worker entry worker.ts and its runtime), the inline
+// seam below and what implements it: a stage on a shared thread pool
+// (pool-executor.ts on thread-pool.ts, pool-thread.ts, worker-thread.ts, the
+// worker entry worker.ts and its runtime; worker-pool.ts is the public
+// createWorkerPool and the default pool), the inline
 // executor for `thread: false`, the batch and chain runners both sides share,
 // the message shapes (protocol.ts), moved buffers and serialised errors.
 // It may import timing/ (the clock) and the top-level errors.ts and checks.ts;
@@ -55,6 +57,12 @@ export interface Executor {
    * `alone`: on a worker with nothing else in flight.
    */
   hasRoom(alone?: boolean): boolean;
+  /**
+   * Asks to be called when room that `hasRoom()` refused has opened because
+   * of someone else (a shared pool's other stages); room opened by this
+   * executor's own batches needs no call: their replies are the cue.
+   */
+  onRoom?(listener: () => void): void;
   /** How many items to put in the next batch. */
   batchLimit(): number;
   /**

@@ -17,8 +17,9 @@ export interface WorkerStep {
 }
 
 /**
- * Sent once to a fresh worker before any batch. More than one step means a
- * fused chain: every item runs through all of them in one call.
+ * What a thread needs to run one stage (a program): sent with the first batch
+ * of it that a thread runs, and kept there. More than one step means a fused
+ * chain: every item runs through all of them in one call.
  */
 export interface WorkerInit {
   steps: WorkerStep[];
@@ -28,8 +29,11 @@ export interface WorkerInit {
   json: boolean;
 }
 
-/** What `init` answers: `undefined` when ready, else why which step failed to load. */
-export type InitReply = undefined | { error: SerializedError; step: number };
+/** Why a program could not be loaded: which step, and the error. */
+export interface LoadFailure {
+  error: SerializedError;
+  step: number;
+}
 
 /** Outcome of one item, in `BatchReply.kinds`. */
 export const Outcome = {
@@ -116,22 +120,37 @@ export interface SerializedError {
 
 /**
  * Methods the worker entry exposes through threads.js: only `init`, which
- * also hands the worker the port that batches travel on (see worker-thread.ts).
+ * hands the worker the port that batches travel on (see worker-thread.ts).
  */
 export interface WorkerApi {
-  init(init: WorkerInit, batches: MessagePort): Promise<InitReply>;
+  init(batches: MessagePort): Promise<void>;
 }
 
 /** A batch sent to the worker on its batch port. */
 export interface BatchRequest {
   id: number;
+  /** Which program runs it: a number the pool gave it. */
+  program: number;
+  /** The program itself, the first time this thread runs it (or after it failed to load). */
+  load?: WorkerInit;
   inputs: unknown[];
   /** Some item records per-item timing: read the clock per item (per step in a chain), else per batch only. */
   timed: boolean;
 }
 
-/** The worker's answer on the batch port: the reply, or why the batch could not run at all. */
-export type BatchAnswer = { id: number; reply: BatchReply } | { id: number; error: SerializedError };
+/** Tells a thread to drop a program nobody uses any more. */
+export interface ForgetRequest {
+  forget: number;
+}
+
+/**
+ * The worker's answer on the batch port: the reply, why the batch could not
+ * run at all, or why its program could not be loaded (nothing ran).
+ */
+export type BatchAnswer =
+  | { id: number; reply: BatchReply }
+  | { id: number; error: SerializedError }
+  | { id: number; loadFailed: LoadFailure };
 
 /** Posted by the worker on its own port just before it exits on a fatal error. */
 export const FATAL_MESSAGE = '@@async-task-pipeline/fatal';

@@ -22,7 +22,7 @@ import { MessageChannel, Worker as NodeWorker } from 'node:worker_threads';
 import type { MessagePort, ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { WorkerExit } from './executor.js';
 import { FATAL_MESSAGE } from './protocol.js';
-import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, InitReply, WorkerApi, WorkerInit } from './protocol.js';
+import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, ForgetRequest, LoadFailure, WorkerApi, WorkerInit } from './protocol.js';
 import { deserializeError } from './serialized-error.js';
 import { isDetached } from './transfer.js';
 import { workerExecArgv } from './worker-exec-argv.js';
@@ -190,34 +190,43 @@ export class WorkerThread {
     else this.onExitListeners.push(listener);
   }
 
-  /** Loads the stage functions in the worker and hands it the batch port. */
-  init(message: WorkerInit): Promise<InitReply> {
+  /** Hands the worker its batch port; it then answers batches of any program. */
+  init(): Promise<void> {
     const api = this.api;
     const port = this.workerPort;
     if (api === undefined || port === undefined) return Promise.reject(new Error('worker thread used before spawn, or initialised twice'));
     this.workerPort = undefined;
     this.busy();
-    return this.track(api.init(message, this.threads.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
+    return this.track(api.init(this.threads.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
   }
 
   /**
-   * Runs a batch; the listed buffers are moved to the worker, not copied.
-   * `timed`: read the clock per item (see BatchRequest). Throws DataCloneError at once.
+   * Runs a batch of `program`, loading it first from `load` when given; the
+   * listed buffers are moved to the worker, not copied. `timed`: read the
+   * clock per item (see BatchRequest). Throws DataCloneError at once; rejects
+   * with a {@link ProgramLoadError} when the program could not be loaded.
    */
-  run(inputs: unknown[], transfer: ArrayBuffer[] | undefined, timed: boolean): Promise<BatchReply> {
+  run(program: number, load: WorkerInit | undefined, inputs: unknown[], transfer: ArrayBuffer[] | undefined, timed: boolean): Promise<BatchReply> {
     if (this.exit !== undefined) return Promise.reject(this.exit);
     // postMessage with a detached ArrayBuffer in its transfer list returns
     // without an error and never delivers: the call would wait for ever.
     if (transfer?.some(isDetached) === true) return Promise.reject(detachedError());
     const id = this.nextCall++;
+    const request: BatchRequest = { id, program, inputs, timed };
+    if (load !== undefined) request.load = load;
     try {
-      this.batches.postMessage({ id, inputs, timed } satisfies BatchRequest, transfer);
+      this.batches.postMessage(request, transfer);
     } catch (error) {
       // A DataCloneError: an input cannot be cloned, and nothing was sent.
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     this.busy();
     return new Promise<BatchReply>((resolve, reject) => this.calls.set(id, { resolve, reject }));
+  }
+
+  /** Lets the worker drop a program that no stage uses any more. */
+  forget(program: number): void {
+    if (this.exit === undefined) this.batches.postMessage({ forget: program } satisfies ForgetRequest);
   }
 
   /** Stops the thread; calls still in flight fail with a WorkerExit. */
@@ -235,8 +244,9 @@ export class WorkerThread {
     if (call === undefined) return;
     this.calls.delete(answer.id);
     this.idle();
-    if ('error' in answer) call.reject(deserializeError(answer.error));
-    else call.resolve(answer.reply);
+    if ('reply' in answer) call.resolve(answer.reply);
+    else if ('error' in answer) call.reject(deserializeError(answer.error));
+    else call.reject(new ProgramLoadError(answer.loadFailed));
   }
 
   // A pending call must keep the process alive, or a program whose only work
@@ -285,6 +295,16 @@ export class WorkerThread {
   // already failed by track(); what spawn resolves with is dropped.
   private endHandshake(): void {
     this.handshaking?.deliver(EMPTY_HANDSHAKE);
+  }
+}
+
+/** A program's step failed to load on a thread; nothing of the batch ran. */
+export class ProgramLoadError extends Error {
+  readonly step: number;
+  constructor(failure: LoadFailure) {
+    super('a stage program failed to load', { cause: deserializeError(failure.error) });
+    this.name = 'ProgramLoadError';
+    this.step = failure.step;
   }
 }
 

@@ -5,7 +5,9 @@ import {
 } from '../checks.js';
 import type { StageError } from '../errors.js';
 import { isTransport } from '../run/transport.js';
-import { checkResourceLimits } from './resource-limits.js';
+import { checkResourceLimits } from '../run/resource-limits.js';
+import { innerPool } from '../run/worker-pool.js';
+import type { WorkerPool } from '../run/worker-pool.js';
 import type { Transport } from '../run/transport.js';
 
 /**
@@ -28,8 +30,19 @@ export type ErrorPolicy = 'fail' | 'skip' | 'emit' | ((error: StageError, data: 
 export interface StageOptions {
   /** Name in errors and reports. @default the function's or export's name */
   name?: string;
-  /** Worker threads for this stage (calls in flight when `thread: false`). @default 1 */
+  /**
+   * The most threads of its pool this stage's batches use at once (calls in
+   * flight when `thread: false`). @default every thread of the pool: the
+   * stage that limits a pipeline gets the threads the others leave idle (1 with `thread: false`)
+   */
   concurrency?: number;
+  /**
+   * The pool of worker threads to run on, made by `createWorkerPool()` and
+   * shared with other stages. Not with `resourceLimits` (a stage with its own
+   * limits gets threads of its own) or `thread: false`.
+   * @default the process-wide pool ({@link defaultWorkerPool})
+   */
+  pool?: WorkerPool;
   /** The most items the stage holds at once, and the queue bound on each side. @default 64 */
   highWaterMark?: number;
   /** Emit results in input order; false emits them as they complete. @default true */
@@ -113,6 +126,7 @@ export interface ResolvedStageOptions {
   retries: number;
   timeout: number | undefined;
   resourceLimits: ResourceLimits | undefined;
+  pool: WorkerPool | undefined;
   transfer: boolean;
   transport: Transport | undefined;
   json: boolean;
@@ -123,16 +137,16 @@ export const DEFAULT_HIGH_WATER_MARK = 64;
 
 const KNOWN = [
   'name', 'concurrency', 'highWaterMark', 'ordered', 'context', 'thread', 'signal', 'onError', 'retries', 'timeout',
-  'resourceLimits', 'transfer', 'transport', 'json',
+  'resourceLimits', 'pool', 'transfer', 'transport', 'json',
 ] as const;
 
 // What the worker processes decide, or what cannot be given to them.
-const LOCAL_ONLY = ['concurrency', 'thread', 'timeout', 'resourceLimits', 'transfer', 'context', 'json'] as const;
+const LOCAL_ONLY = ['concurrency', 'thread', 'timeout', 'resourceLimits', 'pool', 'transfer', 'context', 'json'] as const;
 
 export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   const given = options === undefined ? {} : checkObject('options', options);
   checkKnownKeys('options', given, KNOWN);
-  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, transfer, json } = given;
+  const { name, concurrency, highWaterMark, ordered, context, thread, signal, onError, retries, timeout, resourceLimits, pool, transfer, json } = given;
   const transport = given.transport === undefined ? undefined : checkTransport(given);
   const runsInThread = thread === undefined ? true : checkBoolean('options.thread', thread);
   if (!runsInThread && timeout !== undefined) {
@@ -140,7 +154,7 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
   }
   return {
     name: name === undefined ? undefined : checkString('options.name', name),
-    concurrency: concurrency === undefined ? 1 : checkInteger('options.concurrency', concurrency, 1),
+    concurrency: concurrency === undefined ? (runsInThread ? Infinity : 1) : checkInteger('options.concurrency', concurrency, 1),
     highWaterMark: highWaterMark === undefined ? DEFAULT_HIGH_WATER_MARK : checkInteger('options.highWaterMark', highWaterMark, 1),
     ordered: ordered === undefined ? true : checkBoolean('options.ordered', ordered),
     // Only a context that must cross to a worker needs to be cloneable.
@@ -151,10 +165,20 @@ export function resolveStageOptions(options: unknown): ResolvedStageOptions {
     retries: retries === undefined ? 1 : checkInteger('options.retries', retries, 0),
     timeout: timeout === undefined ? undefined : checkPositive('options.timeout', timeout),
     resourceLimits: resourceLimits === undefined ? undefined : checkResourceLimits('options.resourceLimits', resourceLimits),
+    pool: pool === undefined ? undefined : checkPool(pool, runsInThread, resourceLimits !== undefined),
     transfer: transfer === undefined ? false : checkBoolean('options.transfer', transfer),
     transport,
     json: json === undefined ? false : checkBoolean('options.json', json),
   };
+}
+
+function checkPool(pool: unknown, runsInThread: boolean, ownLimits: boolean): WorkerPool {
+  innerPool('options.pool', pool);
+  if (!runsInThread) throw new TypeError('options.pool needs thread: true: a stage with thread: false runs on the main thread');
+  if (ownLimits) {
+    throw new TypeError('options.pool and options.resourceLimits do not go together: give the limits to createWorkerPool({ resourceLimits }), or drop the pool for threads of the stage\'s own');
+  }
+  return pool as WorkerPool;
 }
 
 function checkTransport(given: Record<string, unknown>): Transport {

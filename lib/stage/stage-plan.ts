@@ -11,7 +11,10 @@ import type { ResolvedStageOptions, StageOptions } from './stage-options.js';
 import type { StageStats } from './stage-stats.js';
 import { resolveTarget } from './stage-target.js';
 import type { ResolvedTarget } from './stage-target.js';
-import { WorkerPool } from '../run/worker-pool.js';
+import { availableParallelism } from 'node:os';
+import { PoolExecutor } from '../run/pool-executor.js';
+import type { ThreadPool } from '../run/thread-pool.js';
+import { defaultWorkerPool, innerPool, ownPool } from '../run/worker-pool.js';
 import { transportExecutor } from '../run/transport.js';
 
 /** What fusion needs of a member stage. */
@@ -57,14 +60,27 @@ function createExecutor(target: ResolvedTarget, settings: ResolvedStageOptions):
         'wrap it in a function of your own, use a module stage, or pass options.thread = false',
     );
   }
-  return new WorkerPool({
+  return new PoolExecutor({
     stage: step.name,
     steps: [{ name: step.name, target: description }],
     init: { steps: [workerStep(target, settings)], transfer: settings.transfer, json: settings.json },
     concurrency,
     timeoutMs: settings.timeout,
-    resourceLimits: settings.resourceLimits,
+    ...poolOf(settings),
   });
+}
+
+/**
+ * The threads a stage runs on: its `pool`, the default pool, or (with
+ * `resourceLimits`, which a shared thread cannot take per stage) a pool of
+ * its own, closed with it.
+ */
+function poolOf(settings: ResolvedStageOptions): { pool: ThreadPool; ownsPool: boolean } {
+  if (settings.resourceLimits !== undefined) {
+    const threads = Number.isFinite(settings.concurrency) ? settings.concurrency : availableParallelism();
+    return { pool: ownPool(threads, settings.resourceLimits), ownsPool: true };
+  }
+  return { pool: innerPool('options.pool', settings.pool ?? defaultWorkerPool()), ownsPool: false };
 }
 
 /** A module stage whose batches run on worker processes elsewhere, through its transport. */
@@ -91,13 +107,13 @@ function planFused(members: readonly FusableStage[]): StagePlan {
   // thread each idle about half the time, waiting on the round trip).
   const highWaterMark = members.reduce((sum, m) => sum + m.plan.settings.highWaterMark, 0);
   const settings: ResolvedStageOptions = { ...base, name, context: undefined, highWaterMark };
-  const executor = new WorkerPool({
+  const executor = new PoolExecutor({
     stage: name,
     steps: members.map((m) => ({ name: m.name, target: m.plan.target!.description })),
     init: { steps: members.map((m) => workerStep(m.plan.target!, m.plan.settings)), transfer: base.transfer, json: base.json },
     concurrency: base.concurrency,
     timeoutMs: undefined,
-    resourceLimits: base.resourceLimits,
+    ...poolOf(base),
   });
   const chain = members.map((m) => ({ name: m.name, stats: m.stats, policy: m.plan.settings.onError }));
   return { name, settings, target: undefined, executor, members: chain };

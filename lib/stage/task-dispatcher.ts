@@ -27,6 +27,8 @@ export abstract class TaskDispatcher extends TaskEmitter {
   constructor(plan: StagePlan) {
     super(plan);
     this.executor = plan.executor;
+    // On a shared pool, room also opens when other stages' batches end.
+    this.executor.onRoom?.(() => this.dispatch());
   }
 
   /** Called after tasks settled and were emitted: the stream side may let more in, or end. */

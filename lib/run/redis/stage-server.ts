@@ -5,7 +5,7 @@
 
 import { WorkerExit } from '../executor.js';
 import { serializeError } from '../serialized-error.js';
-import type { WorkerPool } from '../worker-pool.js';
+import type { PoolExecutor } from '../pool-executor.js';
 import type { RedisConnection } from './connection.js';
 import { GROUP, Field, ReplyKind, isBusyGroup, requestKey } from './keys.js';
 import { claimedOf, decode, encode, entriesOf, replyFields, text } from './wire.js';
@@ -23,7 +23,8 @@ export interface StageServerOptions {
   consumer: string;
   threads: number;
   reclaimAfterMs: number;
-  pool: WorkerPool;
+  /** The stage's batches on the process's thread pool. */
+  pool: PoolExecutor;
   commands: RedisConnection;
   /** A connection of its own: XREADGROUP … BLOCK holds it. */
   reader: RedisConnection;
@@ -48,6 +49,8 @@ export class StageServer {
 
   constructor(private readonly options: StageServerOptions) {
     this.requests = requestKey(options.prefix, options.stage);
+    // The process's threads are shared by its stages: room also opens when another stage's batch ends.
+    options.pool.onRoom(() => this.pump());
   }
 
   /** Serves until `stop()`, then finishes and answers what it holds. */

@@ -1,11 +1,13 @@
 // A worker process: serves one or more module stages from their Redis
-// request streams, each on a local pool of worker threads, until SIGTERM or
+// request streams, all on one local pool of worker threads, until SIGTERM or
 // SIGINT, then finishes and answers what it holds and exits 0. It loads only
 // the modules named on its command line; messages carry data, never code.
 
 import { StageError, describe } from '../../errors.js';
 import type { StepSpec } from '../protocol.js';
-import { WorkerPool } from '../worker-pool.js';
+import { PoolExecutor } from '../pool-executor.js';
+import { ThreadPool } from '../thread-pool.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../worker-pool.js';
 import { RedisConnection, redactUrl } from './connection.js';
 import { StageServer } from './stage-server.js';
 
@@ -33,7 +35,9 @@ export interface WorkerProcessOptions {
 }
 
 interface Served {
-  pools: WorkerPool[];
+  /** Threads every stage shares: as many as the stage that may use the most. */
+  threads: ThreadPool;
+  pools: PoolExecutor[];
   readers: RedisConnection[];
   servers: StageServer[];
 }
@@ -48,7 +52,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     log(`could not reach Redis at ${redactUrl(options.url)}: ${describe(error)}`);
     return 1;
   }
-  const served: Served = { pools: [], readers: [], servers: [] };
+  const threads = new ThreadPool({
+    threads: Math.max(...options.stages.map((s) => s.threads)),
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    resourceLimits: undefined,
+  });
+  const served: Served = { threads, pools: [], readers: [], servers: [] };
   try {
     await startStages(options, commands, served);
   } catch (error) {
@@ -61,10 +70,10 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   return failed ? 1 : 0;
 }
 
-/** A thread pool, started (so that a module that cannot load stops us now), and a reader per stage. */
+/** A stage on the pool, started (so that a module that cannot load stops us now), and a reader per stage. */
 async function startStages(options: WorkerProcessOptions, commands: RedisConnection, served: Served): Promise<void> {
   for (const stage of options.stages) {
-    const pool = stagePool(stage);
+    const pool = stagePool(stage, served.threads);
     served.pools.push(pool);
     await pool.start();
     const reader = await commands.duplicate();
@@ -87,7 +96,7 @@ async function serveUntilStopped(options: WorkerProcessOptions, commands: RedisC
       log(`lost its connection to Redis at ${redactUrl(options.url)} for ${RECONNECT_MS} ms: ${describe(error)}; stopping`);
       stopAll();
       // The batches held can no longer be answered: end their threads now.
-      for (const pool of served.pools) void pool.close();
+      void served.threads.close();
     });
   }
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -113,18 +122,21 @@ async function serveUntilStopped(options: WorkerProcessOptions, commands: RedisC
 
 async function closeAll(commands: RedisConnection, served: Served): Promise<void> {
   await Promise.all(served.pools.map((pool) => pool.close()));
+  await served.threads.close();
   for (const reader of served.readers) reader.close();
   commands.close();
 }
 
-function stagePool(stage: ServedStage): WorkerPool {
+function stagePool(stage: ServedStage, threads: ThreadPool): PoolExecutor {
   const spec: StepSpec = { kind: 'module', url: stage.url, exportName: stage.exportName, name: stage.name };
   const target = `${stage.exportName === undefined ? 'the default export' : `export "${stage.exportName}"`} of ${stage.url}`;
-  return new WorkerPool({
+  return new PoolExecutor({
     stage: stage.name,
     steps: [{ name: stage.name, target }],
     init: { steps: [{ spec, context: undefined, emitErrors: false }], transfer: false, json: false },
     concurrency: stage.threads,
     timeoutMs: undefined,
+    pool: threads,
+    ownsPool: false,
   });
 }

@@ -1,0 +1,237 @@
+// The shared pool (issue 16): one set of threads for every stage and
+// pipeline, the default pool, programs loaded once per thread, load failures
+// and deaths that stay with their stage, fairness between pipelines, close(),
+// and programs that exit by themselves.
+
+import { availableParallelism } from 'node:os';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { expect } from 'chai';
+import { StageError, createPipeline, createWorkerPool, defaultWorkerPool, stage } from 'async-task-pipeline';
+import type { WorkerPool } from 'async-task-pipeline';
+import { WorkerThread } from '../lib/run/worker-thread.js';
+import { Collector, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
+import type { Ran } from './fixtures/pool-work.js';
+
+const WORK = fixture('pool-work.js');
+const INDEX = new URL('../lib/index.js', import.meta.url).href;
+
+function workStage(name: string, pool: WorkerPool | undefined, ms?: number) {
+  return stage<number, Ran>({ module: WORK, export: 'work' }, { name, ...(pool === undefined ? {} : { pool }), context: ms === undefined ? undefined : { ms } });
+}
+
+/** Counts the batches sent with a program to load (the first of a program on a thread). */
+function countLoads(): { loads: () => number; restore: () => void } {
+  type Run = (this: WorkerThread, ...args: Parameters<WorkerThread['run']>) => ReturnType<WorkerThread['run']>;
+  const original = Object.getOwnPropertyDescriptor(WorkerThread.prototype, 'run')!.value as Run;
+  let loads = 0;
+  WorkerThread.prototype.run = function (this: WorkerThread, ...args: Parameters<WorkerThread['run']>) {
+    if (args[1] !== undefined) loads++;
+    return original.apply(this, args);
+  };
+  return { loads: () => loads, restore: () => { WorkerThread.prototype.run = original; } };
+}
+
+/** Runs one item through a fresh pipeline of two stages, as a server does per request. */
+async function perRequest(pool: WorkerPool | undefined, x: number): Promise<unknown[]> {
+  const p = createPipeline([workStage('parse', pool), stage<Ran, number>({ module: WORK, export: 'where' }, { name: 'score', ...(pool === undefined ? {} : { pool }) })], { fuse: false });
+  return runThrough(p, [x]);
+}
+
+describe('worker pool', function () {
+  this.timeout(30_000);
+
+  describe('createWorkerPool()', () => {
+    it('refuses bad options, naming them', () => {
+      expect(() => createWorkerPool({ threads: 0 })).to.throw(TypeError, /options\.threads/);
+      expect(() => createWorkerPool({ threads: 1.5 })).to.throw(TypeError, /options\.threads/);
+      expect(() => createWorkerPool({ idleTimeout: -1 })).to.throw(TypeError, /options\.idleTimeout/);
+      expect(() => createWorkerPool({ resourceLimits: { maxOldGenerationSizeMb: 1 } })).to.throw(TypeError, /maxOldGenerationSizeMb/);
+      expect(() => createWorkerPool({ thread: 2 } as never)).to.throw(TypeError, /thread/);
+    });
+
+    it('refuses a pool that is not one, and a pool with resourceLimits or thread: false', () => {
+      expect(() => stage((x: number) => x, { pool: {} as WorkerPool })).to.throw(TypeError, /options\.pool must be a pool made by createWorkerPool/);
+      const pool = createWorkerPool({ threads: 1 });
+      expect(() => stage((x: number) => x, { pool, resourceLimits: { maxOldGenerationSizeMb: 64 } })).to.throw(TypeError, /options\.pool and options\.resourceLimits/);
+      expect(() => stage((x: number) => x, { pool, thread: false })).to.throw(TypeError, /options\.pool needs thread: true/);
+    });
+
+    it('runs the stages of many pipelines on its threads and no others', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const runs = await Promise.all(range(6).map(async (k) => {
+        const b = stage((r: Ran) => r, { name: 'b', pool });
+        const out = await runThrough(createPipeline([workStage('a', pool), b], { fuse: false }), range(50).map((i) => i + k * 100)) as Ran[];
+        expect(out.map((r) => r.x)).to.deep.equal(range(50).map((i) => i + k * 100));
+        return out.map((r) => r.threadId);
+      }));
+      const threads = new Set(runs.flat());
+      expect(threads.size, 'threads that ran items').to.be.within(1, 2);
+      expect(pool.stats.threads).to.be.at.most(2);
+      expect(pool.stats.busySeconds.b, 'busy time of stage b').to.be.above(0);
+      await pool.close();
+      expect(pool.stats.threads).to.equal(0);
+    });
+
+    it('keeps a stage within its concurrency', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const s = stage<number, Ran>({ module: WORK, export: 'work' }, { pool, concurrency: 1, context: { ms: 0.2 } });
+      const out = await runThrough(s, range(400)) as Ran[];
+      // One thread at a time: the stage may move to another only when it has nothing in flight.
+      let switches = 0;
+      for (let i = 1; i < out.length; i++) if (out[i]!.threadId !== out[i - 1]!.threadId) switches++;
+      expect(switches).to.be.below(20);
+      await pool.close();
+    });
+  });
+
+  describe('the default pool', () => {
+    it('runs every stage that names no pool, with at most availableParallelism() threads', async () => {
+      for (const x of range(30)) expect(await perRequest(undefined, x)).to.have.length(1);
+      const stats = defaultWorkerPool().stats;
+      expect(stats.threads).to.be.within(1, availableParallelism());
+      expect(stats.busySeconds.parse, 'the stages ran there').to.be.above(0);
+    });
+
+    it('lets a program exit by itself, idle threads and all', async () => {
+      const result = await runNode(writeScript('pool-exits', `
+import { createPipeline, createWorkerPool, stage } from ${JSON.stringify(INDEX)};
+import { Readable } from 'node:stream';
+const mine = createWorkerPool({ threads: 2, idleTimeout: 60000 });
+const out = [];
+for (const pool of [undefined, mine]) {
+  const p = createPipeline([stage((x) => x + 1, { name: 'inc', pool }), stage((x) => x * 2, { name: 'dbl', pool })]);
+  p.on('data', (x) => out.push(x));
+  Readable.from([1, 2, 3]).pipe(p);
+  await new Promise((resolve) => p.on('end', resolve));
+}
+console.log(out.join(','));
+`), 15_000);
+      removeScripts();
+      expect(result.timedOut, result.stderr).to.equal(false);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout.trim()).to.equal('4,6,8,4,6,8');
+    });
+  });
+
+  describe('programs, once per thread', () => {
+    it('loads a module once per thread for 300 pipelines built per request', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const spy = countLoads();
+      try {
+        for (const x of range(300)) expect(await perRequest(pool, x)).to.have.length(1);
+      } finally {
+        spy.restore();
+      }
+      // Two programs (parse, score), each at most once on each of two threads.
+      expect(spy.loads()).to.be.within(2, 4);
+      await pool.close();
+    });
+
+    it('compiles a function stage once per thread, and sends an equal context once', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const spy = countLoads();
+      try {
+        for (const x of range(100)) {
+          const out = await runThrough(stage((v: number, c: { add: number }) => v + c.add, { pool, context: { add: 5 } }), [x]);
+          expect(out).to.deep.equal([x + 5]);
+        }
+        // A different context is a different program.
+        expect(await runThrough(stage((v: number, c: { add: number }) => v + c.add, { pool, context: { add: 7 } }), [1])).to.deep.equal([8]);
+      } finally {
+        spy.restore();
+      }
+      expect(spy.loads()).to.be.within(2, 4);
+      await pool.close();
+    });
+
+    it('fails only the stage whose module cannot load, with the real cause, before any of its items is lost', async () => {
+      const pool = createWorkerPool({ threads: 1 });
+      const good = runThrough(workStage('good', pool, 0.1), range(3000));
+      await waitUntil(() => pool.stats.busyThreads > 0, 'the good stage runs');
+      const bad = stage({ module: fixture('pool-load-fails.js'), export: 'never' }, { pool });
+      const error = await rejectionOf(bad.start()) as StageError;
+      expect(error).to.be.instanceOf(StageError);
+      expect(error.code).to.equal('LOAD_FAILED');
+      expect(String((error.cause as Error).message)).to.include('refuses to load');
+      bad.destroy();
+      // Sent items come back too: a late load failure destroys the stage with it.
+      const late = stage({ module: fixture('pool-load-fails.js'), export: 'never' }, { pool, name: 'late' });
+      expect(((await rejectionOf(runThrough(late, [1, 2]))) as StageError).code).to.equal('LOAD_FAILED');
+      expect((await good).map((r) => (r as Ran).x)).to.deep.equal(range(3000));
+      await pool.close();
+    });
+  });
+
+  describe('faults stay with their stage', () => {
+    it('a death on a shared thread fails only the culprit; the other pipeline loses nothing', async () => {
+      const pool = createWorkerPool({ threads: 1 });
+      const other = runThrough(workStage('other', pool, 0.05), range(4000));
+      await waitUntil(() => pool.stats.busyThreads > 0, 'the other pipeline runs');
+      const dying = stage<number, number>({ module: WORK, export: 'exitOnThree' }, { pool, onError: 'emit', retries: 1 });
+      const out = await runThrough(dying, range(8));
+      expect(out.filter((x) => typeof x === 'number')).to.deep.equal([0, 1, 2, 4, 5, 6, 7]);
+      const failed = out.find((x) => x instanceof StageError) as StageError;
+      expect(failed.code).to.equal('WORKER_DIED');
+      expect(failed.seq).to.equal(3);
+      const survived = await other;
+      expect(survived.map((r) => (r as Ran).x)).to.deep.equal(range(4000));
+      await pool.close();
+    });
+
+    it('a timeout on a shared thread fails only its item', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const other = runThrough(workStage('other', pool, 0.05), range(4000));
+      const hanging = stage<number, number>({ module: WORK, export: 'hangOnThree' }, { pool, timeout: 300, onError: 'emit' });
+      const out = await runThrough(hanging, range(6));
+      expect(out.filter((x) => typeof x === 'number')).to.deep.equal([0, 1, 2, 4, 5]);
+      expect((out[3] as StageError).code).to.equal('TIMEOUT');
+      expect((await other).map((r) => (r as Ran).x)).to.deep.equal(range(4000));
+      await pool.close();
+    });
+  });
+
+  describe('fairness', () => {
+    it('answers a 1-item pipeline that arrives during a long one before the long one is half done', async () => {
+      const pool = createWorkerPool({ threads: 1 });
+      let bigDone = 0;
+      const sink = new Collector();
+      sink.on('data', () => undefined);
+      const big = pipeline(Readable.from(range(20_000)), workStage('big', pool, 0.05), async function* (source) {
+        for await (const item of source) {
+          bigDone++;
+          yield item;
+        }
+      }, sink);
+      await waitUntil(() => bigDone > 200, 'the long pipeline is under way');
+      const out = await runThrough(workStage('small', pool), [1]);
+      const seenByThen = bigDone;
+      expect(out).to.have.length(1);
+      await big;
+      expect(seenByThen, 'items of the long pipeline out before the short one was answered').to.be.below(10_000);
+    });
+  });
+
+  describe('close()', () => {
+    it('fails a stage still using it with POOL_CLOSED, and refuses new stages', async () => {
+      const pool = createWorkerPool({ threads: 1 });
+      const running = runThrough(workStage('slow', pool, 1), range(5000));
+      await waitUntil(() => pool.stats.busyThreads > 0, 'the stage runs');
+      await pool.close();
+      const error = await rejectionOf(running) as StageError;
+      expect(error).to.be.instanceOf(StageError);
+      expect(error.code, error.message).to.equal('POOL_CLOSED');
+      expect(pool.closed).to.equal(true);
+      expect(pool.stats.threads).to.equal(0);
+      expect(() => workStage('later', pool)).to.throw(StageError, /worker pool was closed/);
+    });
+
+    it('closing the default pool gives the next stage a fresh one', async () => {
+      const first = defaultWorkerPool();
+      await first.close();
+      expect(await runThrough(stage((x: number) => x + 1), [1])).to.deep.equal([2]);
+      expect(defaultWorkerPool()).to.not.equal(first);
+      expect(defaultWorkerPool().closed).to.equal(false);
+    });
+  });
+});
