@@ -21,6 +21,7 @@ import { runLightLoad } from './scenarios/light-load.js';
 import { runMemory } from './scenarios/memory.js';
 import { runRecords } from './scenarios/records.js';
 import { runRemoteScaling, runRemoteTiny } from './scenarios/remote.js';
+import { runServer } from './scenarios/server.js';
 import { runTinyItems } from './scenarios/tiny-items.js';
 
 const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResult>]> = [
@@ -32,6 +33,7 @@ const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResul
   ['6', runMemory],
   ['7', runFirstResult],
   ['8', runJsonCli],
+  ['server', runServer],
   // Through Redis to worker processes (skipped, saying so, without redis-server).
   ['redis-1', runRemoteTiny],
   ['redis-2', runRemoteScaling],

@@ -14,7 +14,7 @@ import { listenOnLoopback } from './listen.js';
 export interface HttpServerOptions {
   /** Makes the worker stages for one request. @default analyse, then label (./stages.js) */
   stages?: () => Stage[];
-  /** Worker threads of each default stage. @default 1 */
+  /** The most threads of the shared pool each default stage uses at once. @default every thread of the pool */
   concurrency?: number;
   /** Queue bound of every stream in a request's pipeline, in items. @default 64 */
   highWaterMark?: number;
@@ -25,7 +25,7 @@ export interface HttpServerOptions {
 const STAGES = new URL('./stages.js', import.meta.url);
 
 /** The example's two worker stages, made afresh for each request. */
-export function defaultStages(concurrency = 1): Stage[] {
+export function defaultStages(concurrency?: number): Stage[] {
   return [
     stage({ module: STAGES, export: 'analyse' }, { concurrency }),
     stage({ module: STAGES, export: 'label' }, { concurrency }),
@@ -81,7 +81,7 @@ async function answer(
 
 /** Listens on 127.0.0.1, port `PORT` or any free one, and prints the URL. */
 export async function main(): Promise<Server> {
-  const server = createServer({ concurrency: Number(process.env.CONCURRENCY ?? 1) });
+  const server = createServer({ concurrency: process.env.CONCURRENCY === undefined ? undefined : Number(process.env.CONCURRENCY) });
   const port = await listenOnLoopback(server);
   console.log(`listening on http://127.0.0.1:${port}/ (POST a JSON Lines body; Ctrl-C stops)`);
   return server;

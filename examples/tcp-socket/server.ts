@@ -18,7 +18,7 @@ import { listenOnLoopback } from '../http-server/listen.js';
 export interface TcpServerOptions {
   /** Makes the worker stages for one connection. @default analyse, then label (../http-server/stages.js) */
   stages?: () => Stage[];
-  /** Worker threads of each default stage. @default 1 */
+  /** The most threads of the shared pool each default stage uses at once. @default every thread of the pool */
   concurrency?: number;
   /** Queue bound of every stream in a connection's pipeline, in items. @default 64 */
   highWaterMark?: number;
@@ -61,7 +61,7 @@ async function serve(socket: Socket, stages: Stage[], highWaterMark: number, onP
 
 /** Listens on 127.0.0.1, port `PORT` or any free one, and prints the address. */
 export async function main(): Promise<Server> {
-  const server = createTcpServer({ concurrency: Number(process.env.CONCURRENCY ?? 1) });
+  const server = createTcpServer({ concurrency: process.env.CONCURRENCY === undefined ? undefined : Number(process.env.CONCURRENCY) });
   const port = await listenOnLoopback(server);
   console.log(`listening on tcp://127.0.0.1:${port} (write JSON Lines, end your side to finish; Ctrl-C stops)`);
   return server;
