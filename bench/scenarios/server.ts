@@ -120,7 +120,9 @@ export async function runServer(options: BenchOptions): Promise<ScenarioResult> 
     const small = bodyOf(1);
     const smallAnswer = await answerOf(ours.port, small);
     for (let i = 0; i < 9; i++) await answerOf(ours.port, small);
+    for (let i = 0; i < 10; i++) await answerOf(piscinaLine.port, small);
     const afterTen = await statsOf(ours);
+    const piscinaAfterTen = await statsOf(piscinaLine);
     let oursRequestsAt64 = 0;
 
     for (const c of cases) {
@@ -166,7 +168,11 @@ export async function runServer(options: BenchOptions): Promise<ScenarioResult> 
     }
 
     const afterMany = await statsOf(ours);
-    run.checks.push(check(`idle RSS after ${oursRequestsAt64 > 0 ? `${oursRequestsAt64.toLocaleString('en-US')} requests at 64 connections` : 'the runs'} / after 10 (${afterMany.idleRssMb.toFixed(0)} vs ${afterTen.idleRssMb.toFixed(0)} MB)`, afterMany.idleRssMb / afterTen.idleRssMb, 'x', { atMost: 1.25 }));
+    const piscinaAfterMany = await statsOf(piscinaLine);
+    run.checks.push(
+      check(`idle RSS after ${oursRequestsAt64 > 0 ? `${oursRequestsAt64.toLocaleString('en-US')} requests at 64 connections` : 'the runs'} / after 10 (${afterMany.idleRssMb.toFixed(0)} vs ${afterTen.idleRssMb.toFixed(0)} MB)`, afterMany.idleRssMb / afterTen.idleRssMb, 'x', { atMost: 1.25 }),
+      check(`piscina-line: idle RSS after the same runs / after 10 (${piscinaAfterMany.idleRssMb.toFixed(0)} vs ${piscinaAfterTen.idleRssMb.toFixed(0)} MB)`, piscinaAfterMany.idleRssMb / piscinaAfterTen.idleRssMb, 'x'),
+    );
 
     // Threads under many connections: the pool's, plus Node's own, whatever the number.
     const manyConnections = options.quick ? 64 : 256;

@@ -247,7 +247,10 @@ export class ThreadPool {
     this.pumping = true;
     try {
       let rounds = this.waiters.size;
-      while (rounds-- > 0 && this.waiters.size > 0) {
+      // Once no thread can take a batch, the others would only ask again and
+      // queue up behind: waking them all would cost a pass over every waiting
+      // stage per batch (64 per-request pipelines: 64 wake-ups per reply).
+      while (rounds-- > 0 && this.waiters.size > 0 && (this.closedFlag || this.anyRoom())) {
         const client = this.waiters.values().next().value as PoolClient;
         this.waiters.delete(client);
         this.granted = client;
@@ -258,6 +261,12 @@ export class ThreadPool {
       this.granted = undefined;
       this.pumping = false;
     }
+  }
+
+  /** Whether some batch could start now: a thread with a free slot, an empty one, or room for a new one. */
+  private anyRoom(): boolean {
+    if (this.liveThreads() < this.size) return true;
+    return this.threads.some((t) => !t.gone && !t.alone && (t.inFlight === 0 || (!t.draining && t.inFlight < MAX_IN_FLIGHT)));
   }
 
   private startThread(): PoolThread {
