@@ -1,8 +1,8 @@
 // Scenario 2, tiny items: three light stages over small `{ id, value }`
 // objects. The work is nothing; what is measured is the cost of a stage and of
 // crossing to a worker and back, per item. Every runner at the library's
-// defaults (concurrency 1, highWaterMark 64 per stage; a fused chain holds the
-// sum, 192) runs in turns with its hand-written equal: raw stages at the same
+// defaults (the default pool's threads, highWaterMark 64 per stage; a fused
+// chain holds the sum, 192) runs in turns with its hand-written equal: raw stages at the same
 // bound, one raw crossing for the whole chain at the chain's bound, and
 // piscina with the items cut into arrays of 256 by the user.
 
@@ -89,7 +89,7 @@ export async function runTinyItems(options: BenchOptions): Promise<ScenarioResul
     check('tiny: fused timing on / off, in the main group', fusedOn!.itemsPerSecond / fusedOff!.itemsPerSecond, 'x'),
   );
   run.notes.push(
-    `stage defaults: concurrency 1, highWaterMark ${STAGE_BOUND}; the raw anchors use the same bound per stage, and ${CHAIN_BOUND} for one crossing as the fused chain holds`,
+    `stage defaults: the default pool (${threads} threads shared by the stages), highWaterMark ${STAGE_BOUND}; the raw anchors (a worker per stage) use the same bound per stage, and ${CHAIN_BOUND} for one crossing as the fused chain holds`,
     `piscina batches: ${threads} threads, one Readable.map per stage over arrays of ${USER_BATCH}, ${threads * 2} calls in flight per stage`,
   );
   return run.result();
