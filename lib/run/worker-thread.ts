@@ -127,7 +127,10 @@ export class WorkerThread {
   private readonly calls = new Map<number, BatchCall>();
   private nextCall = 1;
   private api: WorkerApi | undefined;
-  private readonly threads: Threads;
+  private readonly loadingThreads: Promise<Threads>;
+  private threads: Threads | undefined;
+  /** Messages that came before threads.js's spawn listened: its handshake, for one. */
+  private early: unknown[] | undefined = [];
   /** Rejecters of threads.js calls in flight (spawn, init). */
   private readonly pending = new Set<(error: WorkerExit) => void>();
   private fatal: unknown;
@@ -137,16 +140,17 @@ export class WorkerThread {
   private handshaking: ThreadsFace | undefined;
   private readonly onExitListeners: Array<() => void> = [];
 
-  private constructor(worker: NodeWorker, batches: MessagePort, threads: Threads, workerPort: MessagePort) {
+  private constructor(worker: NodeWorker, batches: MessagePort, loadingThreads: Promise<Threads>, workerPort: MessagePort) {
     this.worker = worker;
     this.batches = batches;
-    this.threads = threads;
+    this.loadingThreads = loadingThreads;
     this.workerPort = workerPort;
     // Always listening, so that no worker error reaches the host process as an
     // uncaughtException.
     worker.on('error', (error) => { this.fatal ??= error; });
     worker.on('message', (message: unknown) => {
       if (isFatal(message)) this.fatal = deserializeError(message[FATAL_MESSAGE]);
+      this.early?.push(message);
     });
     worker.once('exit', (code) => this.afterExit(code));
     batches.on('message', (answer: BatchAnswer) => this.onAnswer(answer));
@@ -158,21 +162,39 @@ export class WorkerThread {
    * its owner can terminate it at any point of its start-up. Throws if Node
    * refuses the worker's options.
    */
-  static async create(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
-    // Loaded before the worker exists: spawn must be listening when the
-    // worker's handshake arrives.
-    const threads = await loadThreads();
-    const channel = new MessageChannel();
-    const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits, execArgv: EXEC_ARGV });
-    return new WorkerThread(worker, channel.port1, threads, channel.port2);
+  static create(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
+    // threads.js loads (16-17 ms on the main thread, measured) while the
+    // worker starts, not before it: its handshake waits in `early` for spawn.
+    const threads = loadThreads();
+    try {
+      const channel = new MessageChannel();
+      const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits, execArgv: EXEC_ARGV });
+      return Promise.resolve(new WorkerThread(worker, channel.port1, threads, channel.port2));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Waits for threads.js's handshake; rejects with a WorkerExit if the thread dies or is terminated first. */
   async handshake(): Promise<void> {
+    let threads: Threads;
+    try {
+      threads = await this.track(this.loadingThreads);
+    } catch (error) {
+      // No spawn will ever listen: the thread must not run on, holding the process.
+      if (this.exit === undefined) await this.terminate();
+      throw error;
+    }
+    this.threads = threads;
     const adapted = adapt(this.worker);
     this.handshaking = adapted;
     try {
-      this.api = await this.track(this.threads.spawn(adapted.face));
+      // spawn listens at once (before its first await); what came before is handed to it.
+      const spawning = threads.spawn(adapted.face);
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const message of early) adapted.deliver(message);
+      this.api = await this.track(spawning);
     } finally {
       this.handshaking = undefined;
     }
@@ -194,7 +216,7 @@ export class WorkerThread {
   init(): Promise<void> {
     const api = this.api;
     const port = this.workerPort;
-    if (api === undefined || port === undefined) return Promise.reject(new Error('worker thread used before spawn, or initialised twice'));
+    if (api === undefined || port === undefined || this.threads === undefined) return Promise.reject(new Error('worker thread used before spawn, or initialised twice'));
     this.workerPort = undefined;
     this.busy();
     return this.track(api.init(this.threads.Transfer(port, [port]) as MessagePort)).finally(() => this.idle());
