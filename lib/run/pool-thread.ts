@@ -50,11 +50,9 @@ export class PoolThread {
 
   private async spawn(resourceLimits: ResourceLimits | undefined): Promise<WorkerThread> {
     try {
-      const thread = await WorkerThread.create({ resourceLimits });
+      const thread = WorkerThread.create({ resourceLimits });
       this.thread = thread;
       thread.onExit(() => this.leave());
-      // Ended while threads.js was loading: this thread was not yet there to end.
-      if (this.gone) await thread.terminate();
       await thread.handshake();
       await thread.init();
       return thread;

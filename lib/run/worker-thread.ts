@@ -162,17 +162,13 @@ export class WorkerThread {
    * its owner can terminate it at any point of its start-up. Throws if Node
    * refuses the worker's options.
    */
-  static create(options: WorkerThreadOptions = {}): Promise<WorkerThread> {
+  static create(options: WorkerThreadOptions = {}): WorkerThread {
     // threads.js loads (16-17 ms on the main thread, measured) while the
     // worker starts, not before it: its handshake waits in `early` for spawn.
     const threads = loadThreads();
-    try {
-      const channel = new MessageChannel();
-      const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits, execArgv: EXEC_ARGV });
-      return Promise.resolve(new WorkerThread(worker, channel.port1, threads, channel.port2));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const channel = new MessageChannel();
+    const worker = new NodeWorker(WORKER_ENTRY, { resourceLimits: options.resourceLimits, execArgv: EXEC_ARGV });
+    return new WorkerThread(worker, channel.port1, threads, channel.port2);
   }
 
   /** Waits for threads.js's handshake; rejects with a WorkerExit if the thread dies or is terminated first. */
