@@ -66,6 +66,13 @@ export interface Executor {
   /** How many items to put in the next batch. */
   batchLimit(): number;
   /**
+   * How many pending items are worth waiting for while a batch of the stage
+   * is in flight, rather than sending fewer on their own: items known to be
+   * so cheap that a crossing's fixed cost outweighs them. 1 (or absent):
+   * send at once. The wait ends at the in-flight batch's reply at the latest.
+   */
+  coalesceLimit?(): number;
+  /**
    * Runs a batch; rejects with WorkerExit when a thread dies, BatchTimeout
    * past the time limit, StageError when fatal. `alone`: nothing else runs on
    * its worker meanwhile, so that if the worker dies, this batch is the cause.
