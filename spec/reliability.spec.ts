@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { StageError, stage } from 'async-task-pipeline';
+import { StageError, createWorkerPool, stage } from 'async-task-pipeline';
 import type { Crash, CrashItem } from './fixtures/crashes.js';
 import { Collector, fixture, rejectionOf, runThrough } from './helpers.js';
 
@@ -68,6 +68,23 @@ describe('reliability', function () {
       const out = await runThrough(s, items(['ok', 'hang', 'ok', 'ok']));
       expect(shown(out)).to.deep.equal([0, 'TIMEOUT', 2, 3]);
       expect((out[1] as StageError).message).to.match(/300 ms/);
+    });
+
+    it('counts from the item, not from a thread\'s start or its function\'s load', async () => {
+      // A pool of its own: its thread starts cold, and each thread loads the
+      // 400 ms module before it can run an item under the 150 ms limit.
+      const pool = createWorkerPool({ threads: 2 });
+      const other = createWorkerPool({ threads: 2 });
+      try {
+        const slow = { module: fixture('slow-load.js'), export: 'double' };
+        expect(await runThrough(stage(slow, { timeout: 150, pool, concurrency: 2 }), [1, 2, 3, 4, 5, 6])).to.deep.equal([2, 4, 6, 8, 10, 12]);
+        // A stage started first loads it on one thread in start(); the other gets it with its first item.
+        const started = stage(slow, { name: 'started', timeout: 150, pool: other, concurrency: 2 });
+        await started.start();
+        expect(await runThrough(started, [1, 2, 3, 4])).to.deep.equal([2, 4, 6, 8]);
+      } finally {
+        await Promise.all([pool.close(), other.close()]);
+      }
     });
 
     it('is refused for a main-thread stage, which cannot be stopped', () => {

@@ -187,8 +187,14 @@ export class PoolExecutor implements Executor, PoolClient {
     // Kept only while the batch is in flight (see transfer.ts).
     const kept = moving ? KeptBytes.of(inputs) : undefined;
     try {
+      // A time limit is the item's: a thread's start (40-80 ms cold, more
+      // under load) and the program's load are not, so under one the thread
+      // loads first, unlimited. (They counted before: an item of a stage with
+      // `timeout: 100` on a cold thread failed the whole pipeline at times.)
+      const limited = this.options.timeoutMs !== undefined && inputs.length > 0;
+      if (limited && !thread.loaded.has(this.program.id)) await this.pool.send(thread, this, this.program, [], undefined, false);
       const call = this.pool.send(thread, this, this.program, inputs, moving ? transferablesOf(inputs) : undefined, timed);
-      const reply = await this.withinLimit(thread, call);
+      const reply = limited ? await this.withinLimit(thread, call) : await call;
       // Copied or moved, a Buffer result arrives as a plain Uint8Array.
       restoreReplyBuffers(reply);
       // A failed item goes to onError as it was sent.
