@@ -4,6 +4,7 @@
 
 import { expect } from 'chai';
 import { LatencyStat } from '../lib/timing/latency-stat.js';
+import { LogHistogram } from '../lib/timing/log-histogram.js';
 import { seededRandom } from './helpers.js';
 
 function filled(values: number[]): LatencyStat {
@@ -40,5 +41,27 @@ describe('LatencyStat', () => {
     const mixed = filled([...Array.from({ length: 64 }, () => 0.001), 1]);
     expect(mixed.percentile(50)).to.be.closeTo(0.001, 0.001 * 0.002);
     expect(mixed.percentile(100)).to.be.closeTo(1, 0.002);
+  });
+});
+
+describe('LogHistogram', () => {
+  it('answers every percentile within 0.1% of the exact nearest rank, from 1 ns to an hour', () => {
+    const random = seededRandom(7);
+    // Log-uniform: every power of two from 2^0 to 2^41 ns gets values.
+    const values = Array.from({ length: 20_000 }, () => Math.max(1, Math.round(2 ** (random() * 41.7))));
+    const histogram = new LogHistogram();
+    for (const v of values) histogram.record(v);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (let p = 0; p <= 100; p += 0.5) {
+      const exact = sorted[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))]!;
+      expect(Math.abs(histogram.percentile(p) - exact), `p${p} of ${exact}`).to.be.at.most(exact * 0.001);
+    }
+  });
+
+  it('keeps small values exact and answers 0 when empty', () => {
+    const histogram = new LogHistogram();
+    expect(histogram.percentile(50)).to.equal(0);
+    for (const v of [3, 1, 2, 511, 512, 513]) histogram.record(v);
+    expect([0, 20, 40, 60, 80, 100].map((p) => histogram.percentile(p))).to.deep.equal([1, 2, 3, 511, 512, 513]);
   });
 });

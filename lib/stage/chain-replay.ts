@@ -2,7 +2,6 @@
 // ChainTrace) stage by stage, so that each member stage counts, times and
 // applies its error policy exactly as it would have run alone.
 
-import { nowSeconds } from '../timing/clock.js';
 import { applyPolicy } from './error-policy.js';
 import { StageError } from '../errors.js';
 import { Outcome } from '../run/protocol.js';
@@ -153,9 +152,9 @@ export function chainOutputs(
   task: Task,
   members: readonly ChainMember[],
   causeOf: (stored: SerializedError) => unknown,
+  exitTime: number,
 ): { chunks: unknown[]; fatal: Error | undefined; waits: Array<Promise<void>> | undefined; holdAt: number } {
   const { trace, first, uncloneable } = task.value as ChainSlice;
-  const exitTime = task.enteredAt === 0 ? 0 : nowSeconds();
   const { outputs, fatal, waits, holdAt } = replayChain(members, { trace, first, seq: task.seq, enteredAt: task.enteredAt, exitTime, threadId: task.threadId, uncloneable, causeOf });
   const item = task.item;
   if (item === undefined) return { chunks: outputs.map((out) => out.value), fatal, waits, holdAt };
@@ -184,14 +183,13 @@ export const NOT_STRAIGHT: unique symbol = Symbol('not straight through');
  * general replay. Measured: the general walk's closures, path arrays and
  * output objects were a tenth of the main thread's busy time on tiny items.
  */
-export function straightThrough(task: Task, members: readonly ChainMember[]): unknown {
+export function straightThrough(task: Task, members: readonly ChainMember[], exitTime: number): unknown {
   const { trace, first } = task.value as ChainSlice;
   const count = members.length;
   for (let k = 0; k < count; k++) {
     if (trace.steps[first + k] !== k || trace.kinds[first + k] !== Outcome.Value) return NOT_STRAIGHT;
   }
   const timed = task.enteredAt !== 0;
-  const exitTime = timed ? nowSeconds() : 0;
   const item = task.item;
   let entered = task.enteredAt;
   for (let k = 0; k < count; k++) {

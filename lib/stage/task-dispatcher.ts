@@ -157,8 +157,10 @@ export abstract class TaskDispatcher extends TaskEmitter {
 
   /** Emits what is done, in order if the stage is ordered, then looks for more work. */
   private settle(batch: Task[]): void {
+    this.exitClock = 0;
     if (this.settings.ordered) this.finishInOrder();
     else this.finishAsSettled(batch);
+    this.exitClock = 0;
     this.publishCounts();
     if (this.torn) return;
     this.dispatch();
@@ -166,7 +168,9 @@ export abstract class TaskDispatcher extends TaskEmitter {
   }
 
   protected resumeEmission(): void {
+    this.exitClock = 0;
     this.finishInOrder();
+    this.exitClock = 0;
     this.publishCounts();
     if (this.torn) return;
     this.dispatch();
