@@ -1,4 +1,4 @@
-// A small text histogram of one stage's latencies. The stage keeps an HDR
+// A small text histogram of one stage's latencies. The stage keeps a log-linear
 // histogram it exposes only through percentiles, so the shares here are read
 // from it at evenly spaced percentiles (each sample stands for 1/SAMPLES of
 // the items) and counted into log-spaced buckets between the fastest and the

@@ -117,7 +117,7 @@ export class StageStats implements StageCounts {
   /**
    * The figures as plain data, with units in the names and no internals: the
    * latency statistic's running minimum starts at Infinity and its histogram
-   * is a native handle, neither of which means anything to a reader.
+   * is bucket arrays, neither of which means anything to a reader.
    */
   toJSON(): StageStatsJSON {
     const l = this.latency;
