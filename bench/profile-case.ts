@@ -1,5 +1,5 @@
 // One case of the bench, run alone for a profiler: `node --cpu-prof
-// --cpu-prof-dir=DIR dist/bench/profile-case.js fused|unfused|buffers|json`.
+// --cpu-prof-dir=DIR dist/bench/profile-case.js fused|unfused|raw|raw-chain|writev|writev-chain|buffers|json`.
 // Node writes one profile per thread (main and each worker).
 
 import { readFileSync } from 'node:fs';
@@ -49,6 +49,14 @@ if (which === 'fused' || which === 'unfused') {
   const { rawChain, rawStages } = await import('./anchors/raw-workers.js');
   const data: Small[] = Array.from({ length: 500_000 }, (_, i) => ({ id: i, value: i % 1000 }));
   const chain = which === 'raw' ? await rawStages([...TINY], { concurrency: 1 }) : await rawChain([...TINY], { concurrency: 1, highWaterMark: 192 });
+  startCpu();
+  const started = performance.now();
+  const out = await runThrough(data, chain);
+  console.log(`${which}: ${out.length} items, ${(out.length / ((performance.now() - started) / 1000) / 1000).toFixed(1)}k/s${cpuNote(out.length)}`);
+} else if (which === 'writev' || which === 'writev-chain') {
+  const { writevChain, writevStages } = await import('./anchors/writev-workers.js');
+  const data: Small[] = Array.from({ length: 500_000 }, (_, i) => ({ id: i, value: i % 1000 }));
+  const chain = which === 'writev' ? await writevStages([...TINY], 64) : await writevChain([...TINY], 192);
   startCpu();
   const started = performance.now();
   const out = await runThrough(data, chain);

@@ -62,9 +62,9 @@ export function formatNumber(value: number): string {
   return value.toFixed(3);
 }
 
-/** The targets of issue 10 from every scenario, one line each: figure, value, target, PASS/MISS, how it was taken. */
+/** The targets of issues 10 and 17 from every scenario, one line each: figure, value, target, PASS/MISS, how it was taken. */
 export function printIssueTargets(checks: readonly Check[]): void {
   if (checks.length === 0) return;
-  console.log('\n== targets of issue 10 (ratios from the same run, alternating runs, medians)');
+  console.log('\n== targets of issues 10 and 17 (ratios from the same run, alternating runs, medians)');
   printTable(['target', 'value', 'goal', 'result', 'how'], checks.map((c) => [...checkCells(c), c.detail ?? '']));
 }
