@@ -25,6 +25,11 @@ export abstract class TaskDispatcher extends TaskEmitter {
   private arrivals = 0;
   /** This stage's batches sent and not yet answered. */
   private inFlight = 0;
+  private dispatchQueued = false;
+  private readonly dispatchQueuedBound = (): void => {
+    this.dispatchQueued = false;
+    this.dispatch();
+  };
 
   constructor(plan: StagePlan) {
     super(plan);
@@ -44,7 +49,18 @@ export abstract class TaskDispatcher extends TaskEmitter {
     if (this.settings.ordered) this.order.push(task);
     if (task.state === TaskState.PassThrough) this.settle([task]);
     else this.pending.push(task);
-    this.dispatch();
+    // While a batch of ours is in flight, an item waits for the rest of its
+    // burst (the writes of this same tick, as a stream flows them) and
+    // crosses with it: a reply frees room for many writes at once, and sent
+    // one by one as each found a free slot they made batches of a few.
+    if (this.inFlight > 0) this.dispatchSoon();
+    else this.dispatch();
+  }
+
+  private dispatchSoon(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    queueMicrotask(this.dispatchQueuedBound);
   }
 
   /** Forgets every task: the stage is being destroyed. */
@@ -92,7 +108,7 @@ export abstract class TaskDispatcher extends TaskEmitter {
    */
   private coalesceAt(): number {
     const limit = this.executor.coalesceLimit?.() ?? 1;
-    return limit <= 1 ? 1 : Math.min(limit, Math.max(1, this.settings.highWaterMark >> 2));
+    return limit <= 1 ? 1 : Math.min(limit, Math.max(1, Math.floor(this.settings.highWaterMark / 3)));
   }
 
   private onReply(batch: Task[], reply: RunResult, inputs: unknown[]): void {
