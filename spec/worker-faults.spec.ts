@@ -252,6 +252,28 @@ await starting;
       expect(await runThrough(s, [{ name: 'a', body: Buffer.from('hi') }])).to.deep.equal(['a:hi']);
     });
 
+    it('sends a large Buffer\'s own bytes once, not the whole memory under it, and leaves the caller\'s bytes as they were', async () => {
+      // A 100 KB view of a 4 MB buffer, and 1 MB Buffers, alone and one level inside an item.
+      const big = Buffer.alloc(4 * 2 ** 20, 7);
+      const view = big.subarray(2 ** 20, 2 ** 20 + 100_000);
+      const whole = Buffer.alloc(2 ** 20, 9);
+      const file = { path: 'a', contents: Buffer.alloc(2 ** 20, 5) };
+      type Probe = Buffer | { path: string; contents: Buffer };
+      const s = track(stage((x: Probe) => {
+        const b = Buffer.isBuffer(x) ? x : x.contents;
+        const sum = b.reduce((a, byte) => a + byte, 0);
+        b.fill(0);
+        return [Buffer.isBuffer(b), b.length, b.buffer.byteLength, sum];
+      }));
+      expect(await runThrough(s, [view, whole, file])).to.deep.equal([
+        [true, 100_000, 100_000, 700_000],
+        [true, 2 ** 20, 2 ** 20, 9 * 2 ** 20],
+        [true, 2 ** 20, 2 ** 20, 5 * 2 ** 20],
+      ]);
+      // Copied, not moved: the caller's memory is attached and untouched by the worker's fill(0).
+      expect([big.buffer.byteLength, big[2 ** 20], whole[0], file.contents[0]]).to.deep.equal([4 * 2 ** 20, 7, 9, 5]);
+    });
+
     it('gives back a Buffer result as a Buffer', async () => {
       const s = track(stage((x: string) => Buffer.from(x)));
       const [out] = await runThrough(s, ['hi']);

@@ -11,6 +11,7 @@ import { Outcome } from './protocol.js';
 import type { SerializedError, WorkerInit } from './protocol.js';
 import { deserializeError, serializeError } from './serialized-error.js';
 import type { PoolClient, ThreadPool } from './thread-pool.js';
+import { copiedToMove } from './copy-to-move.js';
 import { KeptBytes, restoreReplyBuffers, transferablesOf } from './transfer.js';
 import { ProgramLoadError } from './worker-thread.js';
 
@@ -193,7 +194,8 @@ export class PoolExecutor implements Executor, PoolClient {
       // `timeout: 100` on a cold thread failed the whole pipeline at times.)
       const limited = this.options.timeoutMs !== undefined && inputs.length > 0;
       if (limited && !thread.loaded.has(this.program.id)) await this.pool.send(thread, this, this.program, [], undefined, false);
-      const call = this.pool.send(thread, this, this.program, inputs, moving ? transferablesOf(inputs) : undefined, timed);
+      const copied = moving ? undefined : copiedToMove(inputs);
+      const call = this.pool.send(thread, this, this.program, copied?.values ?? inputs, moving ? transferablesOf(inputs) : copied?.transfer, timed);
       const reply = limited ? await this.withinLimit(thread, call) : await call;
       // Copied or moved, a Buffer result arrives as a plain Uint8Array.
       restoreReplyBuffers(reply);
