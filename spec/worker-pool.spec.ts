@@ -86,6 +86,23 @@ describe('worker pool', function () {
       expect(switches).to.be.below(20);
       await pool.close();
     });
+    it('loads a started stage\'s function on every thread it may use, ahead of its items', async () => {
+      const pool = createWorkerPool({ threads: 3 });
+      const spy = countLoads();
+      try {
+        const two = stage<number, Ran>({ module: WORK, export: 'where' }, { pool, concurrency: 2 });
+        await two.start();
+        // One load in start(); the second thread starts and loads in the background.
+        await waitUntil(() => spy.loads() === 2 && pool.stats.threads === 2, 'the second thread to load');
+        const out = await runThrough(two, range(64)) as Ran[];
+        expect(spy.loads(), 'no load with the items').to.equal(2);
+        expect(out.map((r) => r.x)).to.deep.equal(range(64));
+        expect(pool.stats.threads, 'concurrency 2 of 3 threads').to.equal(2);
+      } finally {
+        spy.restore();
+        await pool.close();
+      }
+    });
   });
 
   describe('the default pool', () => {

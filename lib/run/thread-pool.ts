@@ -134,6 +134,28 @@ export class ThreadPool {
     return best;
   }
 
+  /**
+   * Threads that a stage about to run `program` on up to `count` threads
+   * may load it on ahead of its batches: started now where the pool has
+   * fewer, and not sent the program yet. Not taken: a thread loading counts
+   * as free, so that a batch goes to it rather than behind another (the
+   * worker runs it once the program is in, as it would have to anyway). Call
+   * `warmed` once the load settles.
+   */
+  threadsToWarm(program: Program, count: number): PoolThread[] {
+    if (this.closedFlag) return [];
+    const want = Math.min(count, this.size);
+    while (this.liveThreads() < want) this.startThread();
+    const chosen = this.threads.filter((t) => !t.gone && !t.alone && !t.draining && !t.sent.has(program.id)).slice(0, want);
+    for (const thread of chosen) thread.stillBusy();
+    return chosen;
+  }
+
+  /** A thread's load from `threadsToWarm` settled: idle, it may end in time. */
+  warmed(thread: PoolThread): void {
+    if (thread.inFlight === 0 && !thread.gone) thread.idleFor(this.options.idleTimeoutMs);
+  }
+
   /** A batch taken with `take` is done; its slot goes to those waiting first. */
   give(thread: PoolThread, client: PoolClient, alone: boolean): void {
     thread.inFlight--;
