@@ -77,6 +77,11 @@ export class ScenarioRun {
     });
   }
 
+  /** The runners after this compute something else (other data or stages): the next one's output is the reference. */
+  newOutput(): void {
+    this.reference = undefined;
+  }
+
   /** Drops the reference output so that its memory is free for the next scenario. */
   result(): ScenarioResult {
     this.reference = undefined;
