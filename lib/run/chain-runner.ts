@@ -45,15 +45,9 @@ class Records {
   }
 }
 
-const DROP = { kind: Outcome.Drop, value: undefined };
-
 function isPlain(result: unknown): boolean {
   if (result === null || typeof result !== 'object') return true;
   return typeof (result as { then?: unknown }).then !== 'function' && !isGenerator(result);
-}
-
-function plainOutcome(result: unknown): { kind: number; value: unknown } {
-  return result === null || result === undefined ? DROP : { kind: Outcome.Value, value: result };
 }
 
 /** A name a source function could not find, if any; a promise only when a step was async. */
@@ -78,9 +72,10 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     } catch (error) {
       return failed(records, k, start, error, data);
     }
-    if (isPlain(result)) return after(records, k, start, plainOutcome(result));
+    // A plain result passes as kind and value, with no outcome object per step.
+    if (isPlain(result)) return after(records, k, start, result === null || result === undefined ? Outcome.Drop : Outcome.Value, result ?? undefined);
     return resultOf(result).then(
-      (outcome) => after(records, k, start, outcome),
+      (outcome) => after(records, k, start, outcome.kind, outcome.value),
       (error: unknown) => failed(records, k, start, error, data),
     );
   }
@@ -94,9 +89,8 @@ export function createChainRunner(steps: ChainStep[]): (inputs: readonly unknown
     return step.fromSource ? missingVariable(error) : undefined;
   }
 
-  function after(records: Records, k: number, start: number, outcome: { kind: number; value: unknown }): Visit {
+  function after(records: Records, k: number, start: number, kind: number, value: unknown): Visit {
     const end = records.now();
-    const { kind, value } = outcome;
     if (kind === Outcome.Drop || k === last) {
       records.add(k, kind, start, end, value);
       return undefined;
