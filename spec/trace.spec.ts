@@ -142,6 +142,19 @@ describe('getTrace(): Chrome Trace Event Format', () => {
     expectSumsMatchStats(trace, p);
   });
 
+  it('shows a fused chain\'s member before a fan-out once per item, not once per output', async () => {
+    const p = createPipeline([
+      stage(function* twice(x: number) { yield x; yield x + 0.5; }, { name: 'twice' }),
+      stage((x: number) => x * 2, { name: 'double' }),
+    ]);
+    await runThrough(p, range(20));
+    expect(p.fusedGroups).to.deep.equal([['twice', 'double']]);
+    const trace = validTrace(p.getTrace());
+    expect(completeEvents(trace, 'computation', 'twice')).to.have.length(20);
+    expect(completeEvents(trace, 'computation', 'double')).to.have.length(40);
+    expectSumsMatchStats(trace, p);
+  });
+
   it('puts a main-thread stage (thread: false) on thread 0', async () => {
     const p = createPipeline([stage((x: number) => x + 1, { name: 'inline', thread: false })]);
     await runThrough(p, range(10));

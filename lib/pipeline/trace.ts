@@ -71,12 +71,12 @@ export function buildTrace(items: readonly PipelineItem[], stageNames: readonly 
   const events: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: 'async-task-pipeline' } }];
   const waits = new Map<string, Wait[]>(stageNames.map((name) => [name, []]));
   const threads = new Map<number, Set<string>>();
-  // Fan-out copies share the timings of the stages before the fan-out: each once.
-  const seen = new Set<DetailedTiming>();
+  // Fan-out copies share the passes of the stages before the fan-out: each once.
+  const seen = new Set<number>();
   for (const item of items) {
-    for (const [stage, timing] of item.stageTimings) {
-      if (seen.has(timing)) continue;
-      seen.add(timing);
+    for (const { stage, timing, pass } of item.passes()) {
+      if (seen.has(pass)) continue;
+      seen.add(pass);
       addTiming(stage, timing, item.seq);
     }
   }

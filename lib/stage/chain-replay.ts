@@ -161,10 +161,11 @@ export function chainOutputs(
   // Forks are taken from the item as it came in, before the first output
   // writes its own timings into it.
   const pristine = outputs.length > 1 ? item.fork(item.data) : undefined;
+  const passes = outputs.length > 1 ? new Map<DetailedTiming, number>() : undefined;
   const chunks = outputs.map(({ value, timings }, j) => {
     const out = j === 0 ? item : pristine!.fork(value);
     out.data = value;
-    for (const [name, timing] of timings) out.stageTimings.set(name, timing);
+    for (const [name, timing] of timings) out.setTiming(name, timing, passes);
     const lastTiming = timings[timings.length - 1];
     if (lastTiming !== undefined) out.queuedSince = lastTiming[1].queueExitTime;
     return out;
@@ -198,10 +199,11 @@ export function straightThrough(task: Task, members: readonly ChainMember[], exi
     member.stats.emitted++;
     if (!timed) continue;
     const at = first + k;
+    const start = trace.times[2 * at]!;
     const end = trace.times[2 * at + 1]!;
-    const timing = new DetailedTiming(entered, trace.times[2 * at]!, end, k === count - 1 ? exitTime : end, task.threadId);
-    member.stats.record(timing);
-    item?.stageTimings.set(member.name, timing);
+    const exit = k === count - 1 ? exitTime : end;
+    member.stats.recordTimes(entered, start, end, exit);
+    item?.addTiming(member.name, entered, start, end, exit, task.threadId);
     entered = end;
   }
   const value = trace.values[first + count - 1];

@@ -91,11 +91,16 @@ export class StageStats implements StageCounts {
 
   /** @internal Adds one timed item's figures. */
   record(timing: DetailedTiming): void {
-    this.latency.record(timing.totalStageTime);
-    this.computationTime += timing.computationTime;
-    this.queueWaitTime += timing.queueWaitTime;
-    this.transmissionTime += timing.transmissionTime;
-    this.sink?.recordDuration(timing.totalStageTime);
+    this.recordTimes(timing.queueEnterTime, timing.processingStartTime, timing.processingEndTime, timing.queueExitTime);
+  }
+
+  /** @internal The same from the four moments (enter, start, end, exit): no DetailedTiming needed. */
+  recordTimes(enter: number, start: number, end: number, exit: number): void {
+    this.latency.record(exit - enter);
+    this.computationTime += end - start;
+    this.queueWaitTime += start - enter;
+    this.transmissionTime += exit - end;
+    this.sink?.recordDuration(exit - enter);
   }
 
   /** @internal Tells the sink, if any, that the counts changed: once per settled batch, not per item. */

@@ -220,7 +220,7 @@ export abstract class TaskEmitter extends Transform {
     const out = fork ? item.fork(value) : item;
     out.data = value;
     if (timing !== undefined) {
-      out.stageTimings.set(this.name, timing);
+      out.setTiming(this.name, timing);
       out.queuedSince = timing.queueExitTime;
     }
     this.push(out);
