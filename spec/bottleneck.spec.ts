@@ -151,6 +151,17 @@ describe('the bottleneck', () => {
       expect(bottleneck?.stage).to.equal('b');
     });
 
+    it('names the last link whose writer waits, when the next one holds items but never blocks its writer', () => {
+      const { bottleneck } = findBottleneck([link('a', 0.1, [0.9, 0]), link('b', 0.1, [0.9, 0.1]), link('c', 0.1, [0.05, 0.2])], run);
+      expect(bottleneck?.stage).to.equal('b');
+    });
+
+    it('advises larger items per call, not threads, to a link named by pressure whose threads sat idle', () => {
+      const { bottleneck } = findBottleneck([link('a', 0.1, [0.9, 0]), link('b', 0.6, [0.9, 0.1]), link('c', 0.1, [0.05, 0.2])], run);
+      expect(bottleneck?.stage).to.equal('b');
+      expect(bottleneck?.advice).to.match(/larger items per call/).and.not.match(/more threads \(/);
+    });
+
     it('leaves the stages unnamed when the sink was behind and none was busy', () => {
       const verdict = findBottleneck([link('a', 0.2, [0.9, 0]), link('b', 0.2, [0.9, 0])], { ...run, sinkBehind: 0.9 });
       expect(verdict.bottleneck).to.equal(null);

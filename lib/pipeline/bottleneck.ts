@@ -8,13 +8,14 @@
 //   waiting. Backpressure reaches upstream from the slowest part, so every
 //   link before the bottleneck shows it too...
 // - reader waited: how often the one reading from it had nothing to do.
-//   ...and starvation reaches downstream, so the bottleneck is where both
-//   meet: the link whose writer waits and whose reader waits.
+//   ...and starvation reaches downstream, so the bottleneck is the front:
+//   the link whose writer waits while what follows it flows (see pressureOf).
 // A link's score is the larger of its busy share (of the threads the other
-// links on its pool left it) and the smaller of its two waits; the link with the highest score limits the pipeline when that score
-// is at least LIMIT_SCORE. When none does, the source (the first link often
-// had nothing to do) or the sink (the output held what its reader had not
-// taken) is the slower part, and the verdict says which.
+// links on its pool left it) and that pressure; the link with the highest
+// score limits the pipeline when that score is at least LIMIT_SCORE. When
+// none does, the source (the first link often had nothing to do) or the sink
+// (the output held what its reader had not taken) is the slower part, and
+// the verdict says which.
 
 /** The figures of one link, as the pipeline gathers them. */
 export interface LinkFigures {
@@ -61,7 +62,8 @@ export interface Bottleneck {
   readerWaitShare: number;
   /**
    * The score it won by, 0 to 1: the larger of its busy share of what the
-   * other stages on its pool left it and the smaller of its two wait shares.
+   * other stages on its pool left it and how often its writer waited while
+   * what follows it did not (the pressure front).
    */
   confidence: number;
   /** One sentence of advice drawn from the figures. */
@@ -90,10 +92,12 @@ export interface ThroughputSummary {
 /** Per link, what the verdict read of it. */
 export interface LinkVerdict {
   busyShare: number;
+  /** Busy share of what the other links on its pool left it. */
+  busyOfAvailable: number;
   score: number;
 }
 
-/** A score at least this names the link: it kept its threads busy, or held its writer and starved its reader, half the run. */
+/** A score at least this names the link: it kept its threads busy, or held its writer while the rest flowed, half the run. */
 export const LIMIT_SCORE = 0.5;
 /** A sink this far behind limits the run unless a stage is busier than BUSY_DESPITE_SINK. */
 const SINK_SHARE = 0.5;
@@ -102,6 +106,8 @@ const SOURCE_SHARE = 0.3;
 /** About one crossing to a worker thread and back for a small item (fusion.ts; bench scenario 2). */
 const CROSSING_SECONDS = 50e-6;
 const MIN_SAMPLES = 3;
+/** Named by pressure but busy less than this: the threads are not what it lacks. */
+const IDLE_BELOW = 0.7;
 
 export function busyShareOf(link: LinkFigures, elapsedSeconds: number): number {
   if (link.threads === 0 || elapsedSeconds <= 0) return 0;
@@ -124,11 +130,25 @@ function availableShare(link: LinkFigures, links: readonly LinkFigures[], elapse
   return Math.min(1, link.computationSeconds.reduce((sum, s) => sum + s, 0) / available);
 }
 
+/**
+ * The pressure front: how often a link's writer waited while what follows it
+ * did not (the next link's writer, or for the last link the pipeline's
+ * reader, was not kept waiting). Before the bottleneck both wait; after it,
+ * neither; at it, only its own writer. Its reader starving is the same front
+ * seen from downstream, unless the next link's items wait for threads the
+ * bottleneck holds (a shared pool): then it is not idle, yet not blocked.
+ */
+function pressureOf(links: readonly LinkFigures[], at: number, run: RunFigures): number {
+  const link = links[at]!;
+  const blockedAfter = at + 1 < links.length ? links[at + 1]!.writerWaited : run.sinkBehind;
+  return link.writerWaited * Math.max(link.readerWaited, 1 - blockedAfter);
+}
+
 export function scoreLinks(links: readonly LinkFigures[], run: RunFigures): LinkVerdict[] {
-  return links.map((link) => {
+  return links.map((link, at) => {
     const busyShare = busyShareOf(link, run.elapsedSeconds);
     const busyOfAvailable = availableShare(link, links, run.elapsedSeconds);
-    return { busyShare, score: Math.max(busyOfAvailable, Math.min(link.writerWaited, link.readerWaited)) };
+    return { busyShare, busyOfAvailable, score: Math.max(busyOfAvailable, pressureOf(links, at, run)) };
   });
 }
 
@@ -199,19 +219,25 @@ function name(links: readonly LinkFigures[], at: number, verdict: LinkVerdict, v
     writerWaitShare: link.writerWaited,
     readerWaitShare: link.readerWaited,
     confidence: verdict.score,
-    advice: adviceFor(stage, link, link.avgComputationSeconds[heaviest]!, verdict.busyShare, busiestOther, links.length > 1),
+    advice: adviceFor(stage, link, link.avgComputationSeconds[heaviest]!, verdict, busiestOther, links.length > 1),
   };
 }
 
 /** One sentence from the figures: the first rule that fits, most specific first. */
-function adviceFor(stage: string, link: LinkFigures, perItem: number, busy: number, busiestOther: number, several: boolean): string {
+function adviceFor(stage: string, link: LinkFigures, perItem: number, verdict: LinkVerdict, busiestOther: number, several: boolean): string {
   const fused = link.names.length > 1;
+  const busy = verdict.busyShare;
   const head = `"${stage}" limits the run` + (fused ? ` (fused with ${link.names.filter((n) => n !== stage).map((n) => `"${n}"`).join(', ')})` : '') +
     `: its ${link.threads === 1 ? 'thread was' : `${link.threads} threads were`} busy ${pct(busy)} of the time`;
   if (perItem > 0 && perItem < CROSSING_SECONDS && link.runsOn === 'pool') {
     const fusion = fused || !several ? '' : ', fuse it with its neighbours (same concurrency, ordering and limits),';
     return `${head}, yet an item takes only ${micros(perItem)} in its function, less than a crossing to a worker and back: ` +
       `\`thread: false\` would run it on the main thread${fusion} or a heavier item per call (an array of items) would amortise the crossing.`;
+  }
+  if (verdict.busyOfAvailable < IDLE_BELOW && link.runsOn === 'pool') {
+    return `${head}, yet its writer waited on it ${pct(link.writerWaited)} of the run: with its threads idle the rest, the time goes in ` +
+      `crossings and the main thread's work around them (${micros(perItem)} per item in the function), so fewer, larger items per call ` +
+      `(an array of items)${fused || !several ? '' : ' or fusion with its neighbours'} would raise throughput more than threads would.`;
   }
   if (link.runsOn === 'remote') {
     return `${head} (${micros(perItem)} per item); more worker processes (or \`--concurrency\` on those serving it) would raise throughput.`;
