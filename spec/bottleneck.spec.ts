@@ -119,6 +119,7 @@ describe('the bottleneck', () => {
       const summary = await summaryOf(createPipeline([spin('parse', 0)], { timing: false }), undefined, range(10));
       expect(summary.bottleneck).to.equal(null);
       expect(summary.throughput.limitedBy).to.equal('unknown');
+      expect(summary.throughput.advice).to.match(/Timing is off/);
     });
   });
 

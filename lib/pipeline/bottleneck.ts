@@ -46,7 +46,18 @@ export interface RunFigures {
   sourceIdle: number;
 }
 
-/** The stage that limits the pipeline's throughput, and how sure that is. */
+/**
+ * The stage that limits the pipeline's throughput, and how sure that is:
+ * `getLatencySummary().bottleneck` (null when no stage limits it; then
+ * `throughput.limitedBy` says which end does).
+ *
+ * @example
+ * ```js
+ * const { bottleneck, throughput } = p.getLatencySummary();
+ * if (bottleneck !== null) console.log(`${bottleneck.stage}: busy ${Math.round(bottleneck.busyShare * 100)}%. ${bottleneck.advice}`);
+ * else console.log(`limited by the ${throughput.limitedBy}: ${throughput.advice}`);
+ * ```
+ */
 export interface Bottleneck {
   /** The stage named; in a fused chain, the member that spent most time in its function. */
   stage: string;

@@ -139,7 +139,7 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   /** The summary so far: the Python original's figures plus percentiles and counts. */
   getLatencySummary(): LatencySummary {
     const { sampler } = this;
-    const flow = sampler === undefined ? undefined : { links: linkFigures(this.links, sampler), run: runFigures(sampler, this.emitted) };
+    const flow = sampler === undefined ? 'untimed' : { links: linkFigures(this.links, sampler), run: runFigures(sampler, this.emitted) };
     return buildSummary(this.received, this.emitted, this.total, this.stages, this.fusedGroups, flow);
   }
 

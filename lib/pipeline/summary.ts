@@ -119,12 +119,12 @@ export function buildSummary(
   total: LatencyStat,
   stages: ReadonlyArray<{ name: string; stats: StageStats }>,
   fusedGroups: readonly string[][] = [],
-  flow?: { links: LinkFigures[]; run: RunFigures },
+  flow?: { links: LinkFigures[]; run: RunFigures } | 'untimed',
 ): LatencySummary {
   const stageStatistics: Record<string, StageStatistics> = {};
   const counts = { received, emitted, filtered: 0, failed: 0, skipped: 0, retried: 0 };
   let computation = 0;
-  const flowOf = flowByStage(flow);
+  const flowOf = flowByStage(flow === 'untimed' ? undefined : flow);
   for (const { name, stats } of stages) {
     const group = fusedGroups.find((g) => g.includes(name));
     stageStatistics[name] = { ...stageStatisticsOf(stats), fusedWith: group === undefined ? null : [...group], ...flowOf(name) };
@@ -146,14 +146,16 @@ export function buildSummary(
     stageStatistics,
     overallEfficiency: { computationEfficiency: efficiency, overheadRatio: total.sum > 0 ? 1 - efficiency : 0 },
     counts,
-    ...(flow === undefined ? NOT_RUN : findBottleneck(flow.links, flow.run)),
+    ...(flow === undefined || flow === 'untimed' ? noVerdict(flow === undefined ? 'Nothing has run yet.' : UNTIMED) : findBottleneck(flow.links, flow.run)),
   };
 }
 
-const NOT_RUN: { bottleneck: null; throughput: ThroughputSummary } = {
-  bottleneck: null,
-  throughput: { limitedBy: 'unknown', itemsPerSecond: 0, elapsedSeconds: 0, sinkWaitShare: 0, sourceIdleShare: 0, advice: 'Nothing has run yet.' },
-};
+const UNTIMED = 'Timing is off (timing: false, or no enableTiming): there are no figures to name a bottleneck by.';
+
+/** A fresh verdict of nothing (each summary is the caller's to keep or change). */
+function noVerdict(advice: string): { bottleneck: null; throughput: ThroughputSummary } {
+  return { bottleneck: null, throughput: { limitedBy: 'unknown', itemsPerSecond: 0, elapsedSeconds: 0, sinkWaitShare: 0, sourceIdleShare: 0, advice } };
+}
 
 type FlowFields = Pick<StageStatistics, 'busyShare' | 'writerWaitShare' | 'readerWaitShare'>;
 
