@@ -21,6 +21,7 @@ import { runLightLoad } from './scenarios/light-load.js';
 import { runMemory } from './scenarios/memory.js';
 import { runRecords } from './scenarios/records.js';
 import { runRemoteScaling, runRemoteTiny } from './scenarios/remote.js';
+import { runReport } from './scenarios/report.js';
 import { runServer } from './scenarios/server.js';
 import { runTinyItems } from './scenarios/tiny-items.js';
 
@@ -34,6 +35,8 @@ const SCENARIOS: Array<[string, (options: BenchOptions) => Promise<ScenarioResul
   ['7', runFirstResult],
   ['8', runJsonCli],
   ['server', runServer],
+  // The run report's size, build time and running cost (issue 18).
+  ['report', runReport],
   // Through Redis to worker processes (skipped, saying so, without redis-server).
   ['redis-1', runRemoteTiny],
   ['redis-2', runRemoteScaling],

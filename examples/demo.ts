@@ -1,7 +1,10 @@
 // `npm start`: generates documents, runs them through three worker stages with
-// createPipeline, and prints results and the latency report.
+// createPipeline, prints results and the latency report, and writes the HTML
+// run report (to $DEMO_REPORT, default demo-report.html here).
 
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createPipeline, stage } from 'async-task-pipeline';
@@ -62,3 +65,8 @@ for (const [name, s] of Object.entries(summary.stageStatistics)) {
 }
 console.log('');
 for (const line of explain(summary)) console.log(line);
+console.log(`\n${summary.bottleneck === null ? `bottleneck: none (${summary.throughput.limitedBy})` : `bottleneck: ${summary.bottleneck.stage}`}. ${summary.throughput.advice}`);
+
+const report = resolve(process.env.DEMO_REPORT ?? 'demo-report.html');
+writeFileSync(report, docs.getHtmlReport({ title: `async-task-pipeline demo: ${DOCS} documents` }));
+console.log(`\nrun report: ${report} (open it in a browser)`);

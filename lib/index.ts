@@ -22,6 +22,8 @@ export type { StageErrorCode } from './errors.js';
 export type { StageCounts, StageStats, StageStatsJSON, StageLatencyJSON } from './stage/stage-stats.js';
 export type { LatencySummary, RecentItem, StageStatistics, StageTimingBreakdown, PipelineReport } from './pipeline/summary.js';
 export type { ChromeTrace, TraceEvent } from './pipeline/trace.js';
+export type { Bottleneck, ThroughputLimit, ThroughputSummary } from './pipeline/bottleneck.js';
+export type { HtmlReportOptions } from './pipeline/report/html-report.js';
 export { jsonArray } from './json/json-array.js';
 export type { JsonArrayOptions } from './json/json-array.js';
 export { jsonLines, JsonLineError } from './json/json-lines.js';

@@ -41,7 +41,7 @@ describe('the async-task-pipeline command line', function () {
       const run = await cli(['-h']);
       expect(run.code).to.equal(0);
       for (const option of ['-s, --stage', '-i, --input', '-f, --format', '-o, --output', '--on-error', '--dead-letter',
-        '--timeout', '--retries', '--unordered', '--report', '--report-json', '--trace', '-q, --quiet', '-h, --help', '-V, --version']) {
+        '--timeout', '--retries', '--unordered', '--report', '--report-json', '--report-html', '--trace', '-q, --quiet', '-h, --help', '-V, --version']) {
         expect(run.stdout).to.include(option);
       }
     });

@@ -82,6 +82,12 @@ describe('the progress line', () => {
     expect(terminal.text).to.equal(final);
   });
 
+  it('shows what its status callback says limits the run, between items/s and elapsed time', () => {
+    const terminal = new FakeTerminal();
+    new Progress(terminal, true, () => 'bottleneck score (busy 71%)').stop();
+    expect(terminal.text).to.match(/^\ritems 0 \| \d+ items\/s \| bottleneck score \(busy 71%\) \| elapsed 0s\x1b\[K/);
+  });
+
   it('cuts its line one column short of the terminal width, so that it never wraps', () => {
     const terminal = new FakeTerminal();
     terminal.columns = 12;
@@ -138,7 +144,13 @@ describe('the progress line of the command on a real terminal', function () {
   it('leaves the final figures on their own line when the run succeeds', async () => {
     const run = await onTerminal(['-s', `${STAGES}#double`, '-i', input(10), '-o', join(temp.dir, 'out.jsonl')]);
     expect(run.code).to.equal(0);
-    expect(run.bytes).to.match(/\ritems 10 \| \d+ items\/s \| elapsed \d+s\x1b\[K\r\n$/);
+    expect(run.bytes).to.match(/\ritems 10 \| \d+ items\/s \| (?:[^|\r\n]+ \| )?elapsed \d+s\x1b\[K\r\n$/);
+  });
+
+  it('names the stage that limits the run while it runs', async () => {
+    const run = await onTerminal(['-s', `${STAGES}#light`, '-s', `${STAGES}#heavy`, '-s', `${STAGES}#light`, '-i', input(400), '-o', join(temp.dir, 'out.jsonl')]);
+    expect(run.code).to.equal(0);
+    expect(run.bytes).to.match(/\ritems \d+ \| \d+ items\/s \| bottleneck heavy \(busy \d+%\) \| elapsed \d+s\x1b\[K/);
   });
 
   it('draws no progress line when the results go to the same terminal', async () => {

@@ -148,6 +148,23 @@ describe('the async-task-pipeline command', function () {
       expect(run.stderr).to.equal(`async-task-pipeline: --output ${output}: cannot write it (ENOENT)\n`);
     });
 
+    it('--report-html writes one HTML page that names the stages and the bottleneck', async () => {
+      const file = join(temp.dir, 'report.html');
+      const run = await cli([...stageArg('light'), ...stageArg('heavy'), ...stageArg('light'), '--report-html', file], jsonl(range(200).map((n) => ({ n }))));
+      expect(run.code, run.stderr).to.equal(0);
+      const html = readFileSync(file, 'utf8');
+      expect(html).to.match(/^<!DOCTYPE html>/);
+      expect(html).to.include('Bottleneck: heavy');
+      for (const name of ['light', 'heavy', 'light-2']) expect(html).to.include(`>${name}<`);
+      expect(html).to.not.match(/<script|https?:\/\//);
+    });
+
+    it('--report prints the bottleneck and its advice under the table', async () => {
+      const run = await cli([...stageArg('light'), ...stageArg('heavy'), ...stageArg('light'), '--report'], jsonl(range(200).map((n) => ({ n }))));
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).to.match(/\nbottleneck: heavy \(busy \d+% of \d+ threads?\)\. "heavy" limits the run/);
+    });
+
     it('exits with 1 when --report-json cannot be written, after writing the results', async () => {
       const file = join(temp.dir, 'no-dir', 'report.json');
       const run = await cli([...stageArg('double'), '--report-json', file], jsonl([{ n: 1 }]));

@@ -1,20 +1,26 @@
 // `npm start` runs the demo: it must finish by itself and print its report.
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { LatencySummary, StageStatistics } from 'async-task-pipeline';
 import { duration, explain } from '../examples/demo-advice.js';
+import { makeTempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url);
 
 describe('the demo', function () {
   this.timeout(60_000);
+  const temp = makeTempDir('demo');
+  after(() => temp.remove());
 
   it('processes its generated documents and prints results and a latency report', async () => {
     const demo = new URL('dist/examples/demo.js', root).pathname;
-    const { stdout } = await run(process.execPath, [demo], { cwd: root.pathname, env: { ...process.env, DEMO_DOCS: '300' }, timeout: 50_000 });
+    const report = join(temp.dir, 'demo-report.html');
+    const { stdout } = await run(process.execPath, [demo], { cwd: root.pathname, env: { ...process.env, DEMO_DOCS: '300', DEMO_REPORT: report }, timeout: 50_000 });
     const kept = /kept (\d+) of (\d+)/.exec(stdout);
     expect(kept, stdout).to.not.equal(null);
     expect(Number(kept![2])).to.equal(300);
@@ -22,6 +28,9 @@ describe('the demo', function () {
     expect(stdout).to.match(/latency per item: avg [\d.]+ ms, p50/);
     for (const name of ['countWords', 'fingerprint', 'keepHighScores']) expect(stdout).to.include(name);
     expect(stdout).to.match(/% of an item's time in the pipeline was spent in stage functions/);
+    expect(stdout).to.match(/\nbottleneck: (\w+|none \(\w+\))\. /);
+    expect(stdout).to.include(`run report: ${report} (open it in a browser)`);
+    expect(readFileSync(report, 'utf8')).to.match(/^<!DOCTYPE html>/).and.include('fingerprint');
   });
 });
 

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { createClient, RESP_TYPES } from 'redis';
 import { DetailedTiming, PipelineItem, StageError, createPipeline, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
-import { Collector, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
+import { Collector, fixture, fixturePath, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
 import { RedisServer, TLS_DIR, WorkerProcess, redisSuite, requireRedisServer, uniquePrefix } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
@@ -118,6 +118,25 @@ describe('a stage with a Redis transport', function () {
     const out = await runThrough(flow, range(50).map((n) => ({ n })));
     expect(out).to.deep.equal(range(50).map((n) => n * n));
     expect(flow.fusedGroups).to.deep.equal([]);
+  });
+
+  it('names a remote stage with five times the work of a local one as the bottleneck, busy on the threads of its worker', async () => {
+    const prefix = uniquePrefix();
+    await startWorkers(prefix, 1, { stages: [`${fixturePath('remote.js')}#busyMs`] });
+    const flow = createPipeline([
+      stage((item: { n: number; ms: number }) => {
+        const end = performance.now() + 1;
+        while (performance.now() < end);
+        return { ...item, ms: 5 };
+      }, { name: 'local', concurrency: 1 }),
+      // Named by its export: the worker serves the stage by that name.
+      stage({ module: fixture('remote.js'), export: 'busyMs' }, { transport: redisTransport({ url: server.url, prefix }) }),
+    ]);
+    await runThrough(flow, range(150).map((n) => ({ n, ms: 0 })));
+    const { bottleneck } = flow.getLatencySummary();
+    expect(bottleneck?.stage).to.equal('busyMs');
+    expect(bottleneck!.threads).to.equal(1);
+    expect(bottleneck!.advice).to.match(/worker processes/);
   });
 
   it('deletes its reply stream at the end and leaves no batch behind', async () => {

@@ -5,7 +5,7 @@
 export interface BenchOptions {
   quick: boolean;
   write: boolean;
-  /** Scenario ids to run ('1'…'8', 'server', 'redis-1', 'redis-2', 'micro'); undefined runs them all. */
+  /** Scenario ids to run ('1'…'8', 'server', 'report', 'redis-1', 'redis-2', 'micro'); undefined runs them all. */
   only: Set<string> | undefined;
   /** Warm-up runs before the measured ones, and measured runs (the median is reported). */
   warmups: number;

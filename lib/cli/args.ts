@@ -30,6 +30,8 @@ export interface CliOptions {
   retries: number | undefined;
   report: boolean;
   reportJson: string | undefined;
+  /** Where to write the HTML run report. */
+  reportHtml: string | undefined;
   /** Where to write the Chrome trace of the last items. */
   trace: string | undefined;
   quiet: boolean;
@@ -47,6 +49,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   report: { type: 'boolean', default: false },
   'report-json': { type: 'string' },
+  'report-html': { type: 'string' },
   trace: { type: 'string' },
   quiet: { type: 'boolean', short: 'q', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -77,6 +80,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     retries: values.retries === undefined ? undefined : integerFrom('--retries', values.retries, 0),
     report: values.report,
     reportJson: fileOption('--report-json', values['report-json']),
+    reportHtml: fileOption('--report-html', values['report-html']),
     trace: fileOption('--trace', values.trace),
     quiet: values.quiet,
   };

@@ -1,5 +1,6 @@
-// The progress line on standard error: items done, items per second and
-// elapsed time, redrawn in place a few times a second, only on a terminal.
+// The progress line on standard error: items done, items per second (over
+// the last redraws), the current bottleneck and elapsed time, redrawn in
+// place a few times a second, only on a terminal.
 //
 // Drawn by hand rather than by a progress-bar library: a failure message
 // must first clear the line ("\r" then erase to the end of it), and nothing
@@ -14,6 +15,7 @@ export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?
 /** Carriage return, then erase from the cursor to the end of the line. */
 const CLEAR = '\r\x1b[K';
 const REDRAW_MS = 200;
+const RATE_WINDOW_MS = 2000;
 
 /** Counts items on their way out and shows the count while the run lasts. */
 export class Progress extends Transform {
@@ -24,11 +26,19 @@ export class Progress extends Transform {
   /** Whether the line is on screen now (so a message must clear it first). */
   private shown = false;
   private over = false;
+  /** Recent (time, done) pairs: the rate shown is over the last RATE_WINDOW_MS, not since the start. */
+  private readonly marks: Array<[number, number]> = [];
+  private readonly status: (() => string | undefined) | undefined;
 
-  /** `enabled`: draw at all (the caller decides: not --quiet, a terminal, results elsewhere). */
-  constructor(stream: ProgressStream, enabled: boolean) {
+  /**
+   * `enabled`: draw at all (the caller decides: not --quiet, a terminal,
+   * results elsewhere). `status`: a short word on what limits the run (the
+   * bottleneck), asked at each redraw; undefined leaves it out.
+   */
+  constructor(stream: ProgressStream, enabled: boolean, status?: () => string | undefined) {
     super({ objectMode: true });
     this.stream = stream;
+    this.status = status;
     if (!enabled) {
       this.over = true;
       return;
@@ -83,8 +93,13 @@ export class Progress extends Transform {
   }
 
   private text(): string {
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    const speed = seconds > 0 ? (this.done / seconds).toFixed(0) : '0';
-    return `items ${this.done} | ${speed} items/s | elapsed ${Math.floor(seconds)}s`;
+    const now = performance.now();
+    const seconds = (now - this.startedAt) / 1000;
+    this.marks.push([now, this.done]);
+    while (this.marks.length > 1 && now - this.marks[0]![0] > RATE_WINDOW_MS) this.marks.shift();
+    const [since, doneThen] = this.marks.length > 1 ? this.marks[0]! : [this.startedAt, 0];
+    const speed = now > since ? (((this.done - doneThen) * 1000) / (now - since)).toFixed(0) : '0';
+    const status = this.status?.();
+    return `items ${this.done} | ${speed} items/s | ${status === undefined ? '' : `${status} | `}elapsed ${Math.floor(seconds)}s`;
   }
 }

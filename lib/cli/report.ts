@@ -5,6 +5,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import { formatMs, latencyHistogram, renderHistogram } from './histogram.js';
 import type { HistogramBucket } from './histogram.js';
 import type { StageCounts } from '../stage/stage-stats.js';
+import type { Bottleneck, ThroughputLimit } from '../pipeline/bottleneck.js';
 
 /** Latency figures in milliseconds. */
 export interface LatencyFiguresMs {
@@ -32,6 +33,11 @@ export interface RunReport {
   /** From entering the pipeline to leaving its last stage, ms. */
   totalLatencyMs: Omit<LatencyFiguresMs, 'mean' | 'max'> & { mean: number };
   stages: StageReport[];
+  /** The stage that limits throughput, as `getLatencySummary()` names it; null when none does. */
+  bottleneck: Bottleneck | null;
+  /** Which part limits the run, and the advice. */
+  limitedBy: ThroughputLimit;
+  advice: string;
 }
 
 export function buildRunReport(pipeline: Pipeline, elapsedMs: number): RunReport {
@@ -69,6 +75,9 @@ export function buildRunReport(pipeline: Pipeline, elapsedMs: number): RunReport
       p99: summary.p99TotalLatency * 1000,
     },
     stages,
+    bottleneck: summary.bottleneck,
+    limitedBy: summary.throughput.limitedBy,
+    advice: summary.throughput.advice,
   };
 }
 
@@ -99,6 +108,9 @@ export function formatReport(report: RunReport): string {
     widths.map((w) => '─'.repeat(w)).join('  '),
     ...rows.map(line),
   ];
+  const b = report.bottleneck;
+  out.push('', b === null ? `bottleneck: none. ${report.advice}`
+    : `bottleneck: ${b.stage} (busy ${Math.round(b.busyShare * 100)}% of ${b.threads} thread${b.threads === 1 ? '' : 's'}). ${report.advice}`);
   for (const s of report.stages) {
     if (s.histogram.length === 0) continue;
     out.push('', `${s.name}: latency per item`, ...renderHistogram(s.histogram));

@@ -93,7 +93,8 @@ function makeStages(options: CliOptions, deadLetter: DeadLetter | undefined): St
 async function runStages(options: CliOptions, stages: Stage[], deadLetter: DeadLetter | undefined, io: CliIo): Promise<number> {
   const flow = createPipeline(stages);
   // As curl does: no progress line when the results go to the same terminal.
-  const progress = new Progress(io.stderr, !options.quiet && io.stderr.isTTY === true && !(options.output === '-' && io.stdout.isTTY === true));
+  const progress = new Progress(io.stderr, !options.quiet && io.stderr.isTTY === true && !(options.output === '-' && io.stdout.isTTY === true),
+    () => liveBottleneck(flow));
   const startedAt = performance.now();
   let failedEnd: FailedEnd;
   const failing = (end: FailedEnd) => (): void => { failedEnd ??= end; };
@@ -194,6 +195,14 @@ function resultsMatchRecords(options: CliOptions, flow: Pipeline): boolean {
     stats.filtered + stats.fanOut + stats.skipped === 0 && (stats.failed === 0 || options.onError === 'emit'));
 }
 
+/** What the progress line says limits the run so far: the stage and its busy share, or which end. */
+function liveBottleneck(flow: Pipeline): string | undefined {
+  const { bottleneck, throughput } = flow.getLatencySummary();
+  if (bottleneck !== null) return `bottleneck ${bottleneck.stage} (busy ${Math.round(bottleneck.busyShare * 100)}%)`;
+  if (throughput.limitedBy === 'sink' || throughput.limitedBy === 'source') return `limited by the ${throughput.limitedBy === 'sink' ? 'output' : 'input'}`;
+  return undefined;
+}
+
 async function writeReports(flow: Pipeline, elapsedMs: number, options: CliOptions, io: CliIo): Promise<void> {
   if (options.report || options.reportJson !== undefined) {
     const report = buildRunReport(flow, elapsedMs);
@@ -201,6 +210,7 @@ async function writeReports(flow: Pipeline, elapsedMs: number, options: CliOptio
     if (options.reportJson !== undefined) await writeText('--report-json', options.reportJson, JSON.stringify(report, null, 2) + '\n');
   }
   if (options.trace !== undefined) await writeText('--trace', options.trace, JSON.stringify(flow.getTrace()) + '\n');
+  if (options.reportHtml !== undefined) await writeText('--report-html', options.reportHtml, flow.getHtmlReport({ title: `${PROGRAM} ${options.stages.map((s) => s.name).join(' → ')}` }));
 }
 
 async function writeText(option: string, path: string, text: string): Promise<void> {

@@ -42,12 +42,14 @@ Reports:
       --report            Print a per-stage table (counts, p50/p95/p99 latency and a
                           latency histogram) to standard error at the end.
       --report-json FILE  Write the same report as JSON to FILE.
-      --trace FILE        Write the timing of the last 100 items as a Chrome trace
-                          (open it in https://ui.perfetto.dev or chrome://tracing).
+      --report-html FILE  Write the run report as one self-contained HTML page to FILE:
+                          the bottleneck and advice, items/s and items held over time,
+                          the task stream, latency histograms, the figures.
       --trace FILE        Write the timing of the last items as a Chrome trace
                           (open it in https://ui.perfetto.dev or chrome://tracing).
-  -q, --quiet             No progress line. It shows only when standard error is a
-                          terminal and the results do not go to one.
+  -q, --quiet             No progress line (items, items/s, the bottleneck so far). It
+                          shows only when standard error is a terminal and the
+                          results do not go to one.
   -h, --help              Print this text.
   -V, --version           Print the version.
 

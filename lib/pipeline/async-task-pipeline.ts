@@ -13,6 +13,8 @@ import { buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
 import { buildTrace } from './trace.js';
 import type { ChromeTrace } from './trace.js';
+import { buildHtmlReport } from './report/html-report.js';
+import type { HtmlReportOptions } from './report/html-report.js';
 
 /** Options of {@link AsyncTaskPipeline}, as in the Python original. */
 export interface AsyncTaskPipelineOptions {
@@ -233,6 +235,19 @@ export class AsyncTaskPipeline<In = unknown, Out = unknown> {
   /** The recent items' timing as a Chrome trace, as `Pipeline.getTrace()`; needs `enableTiming`. */
   getTrace(): ChromeTrace {
     return this.pipeline?.getTrace() ?? buildTrace([], this.stages.map((s) => s.name));
+  }
+
+  /**
+   * The run as one self-contained HTML document, as `Pipeline.getHtmlReport()`;
+   * needs `enableTiming`. Before start(), a report with no figures.
+   *
+   * @param options - a title for the page
+   * @returns the HTML document as a string
+   */
+  getHtmlReport(options: HtmlReportOptions = {}): string {
+    return this.pipeline?.getHtmlReport(options) ?? buildHtmlReport({
+      options, summary: this.getLatencySummary(), series: undefined, links: this.stages.map((s) => [s.name]), stages: this.stages, recent: [],
+    });
   }
 
   /**

@@ -17,6 +17,10 @@ import { RecentItems, buildSummary } from './summary.js';
 import type { LatencySummary, PipelineReport } from './summary.js';
 import { buildTrace } from './trace.js';
 import type { ChromeTrace } from './trace.js';
+import { linkFigures, runFigures } from './flow.js';
+import { RunSampler } from './run-sampler.js';
+import { buildHtmlReport } from './report/html-report.js';
+import type { HtmlReportOptions } from './report/html-report.js';
 
 /** Options of {@link createPipeline}. */
 export interface PipelineOptions {
@@ -90,6 +94,8 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
   private readonly timing: boolean;
   private readonly total = new LatencyStat();
   private readonly recent: RecentItems;
+  /** Timed pipelines only: what waited on what, and the run over time (run-sampler.ts). */
+  private readonly sampler: RunSampler | undefined;
   private received = 0;
   private emitted = 0;
   private waitingDrain: ((error?: Error | null) => void) | null = null;
@@ -116,6 +122,7 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     this.timing = options.timing === undefined ? true : checkBoolean('options.timing', options.timing);
     this.recent = new RecentItems(options.reportItems === undefined ? 100 : checkInteger('options.reportItems', options.reportItems, 0));
     this.wire();
+    this.sampler = this.timing ? this.sampled() : undefined;
     if (options.signal !== undefined) addAbortSignal(checkAbortSignal('options.signal', options.signal), this);
   }
 
@@ -131,7 +138,9 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
 
   /** The summary so far: the Python original's figures plus percentiles and counts. */
   getLatencySummary(): LatencySummary {
-    return buildSummary(this.received, this.emitted, this.total, this.stages, this.fusedGroups);
+    const { sampler } = this;
+    const flow = sampler === undefined ? 'untimed' : { links: linkFigures(this.links, sampler), run: runFigures(sampler, this.emitted) };
+    return buildSummary(this.received, this.emitted, this.total, this.stages, this.fusedGroups, flow);
   }
 
   /**
@@ -168,8 +177,37 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     return buildTrace(this.recent.items(), this.stages.map((s) => s.name));
   }
 
+  /**
+   * The run as one self-contained HTML document (inline SVG and CSS, no
+   * script, nothing fetched): the bottleneck and its advice at the top; per
+   * stage, items per second and items held over time; the task stream of the
+   * recent items (which thread ran which stage, when); latency histograms;
+   * the summary's figures. Its size is bounded however long the run (at most
+   * 120 time buckets, the `reportItems` window). Needs `timing` (the default).
+   *
+   * @example
+   * ```js
+   * await pipeline(Readable.from(items), p, new Writable({ objectMode: true, write: (_x, _e, cb) => cb() }));
+   * writeFileSync('report.html', p.getHtmlReport({ title: 'nightly import' }));
+   * ```
+   *
+   * @param options - a title for the page
+   * @returns the HTML document as a string
+   */
+  getHtmlReport(options: HtmlReportOptions = {}): string {
+    return buildHtmlReport({
+      options,
+      summary: this.getLatencySummary(),
+      series: this.sampler?.series(),
+      links: this.links.map((l) => l.plan.members?.map((m) => m.name) ?? [l.name]),
+      stages: this.stages,
+      recent: this.recent.items(),
+    });
+  }
+
   /** @internal Node's stream hook. */
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.received === 0) this.sampler?.start();
     const item = new PipelineItem(chunk, this.received++, this.timing ? nowSeconds() : 0, this.timing);
     if (this.head.write(item)) callback();
     else this.waitingDrain = callback;
@@ -193,6 +231,14 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
     const closing = this.links.filter((s) => !s.closed).map((s) => new Promise((resolve) => s.once('close', resolve)));
     for (const s of this.links) s.destroy();
     Promise.all(closing).then(() => callback(error), () => callback(error));
+  }
+
+  private sampled(): RunSampler {
+    const sampler = new RunSampler(this.links, this.stages, this);
+    const stop = (): void => sampler.stop();
+    this.tail.once('end', stop);
+    this.once('close', stop);
+    return sampler;
   }
 
   private wire(): void {

@@ -4,6 +4,8 @@
 import type { LatencyStat } from '../timing/latency-stat.js';
 import type { PipelineItem, TimingBreakdown } from '../timing/pipeline-item.js';
 import type { StageCounts, StageStats } from '../stage/stage-stats.js';
+import { busyShareOf, findBottleneck } from './bottleneck.js';
+import type { Bottleneck, LinkFigures, RunFigures, ThroughputSummary } from './bottleneck.js';
 
 /** Where one stage's time went, averaged over its timed items, in seconds. */
 export interface StageTimingBreakdown {
@@ -37,6 +39,12 @@ export interface StageStatistics extends StageCounts {
   avgProcessingTime: number;
   /** Where the stage latency went, on average. */
   timingBreakdown: StageTimingBreakdown;
+  /** Share of the run the threads it may use spent in its function, 0 to 1 (needs timing). */
+  busyShare: number;
+  /** Share of the run its writer waited for it to take an item, 0 to 1 (a fused stage: its chain's). */
+  writerWaitShare: number;
+  /** Share of the run its reader had nothing to do, 0 to 1 (a fused stage: its chain's). */
+  readerWaitShare: number;
 }
 
 /** `getLatencySummary()`: the original's keys in camelCase plus percentiles and counts; seconds. */
@@ -79,6 +87,14 @@ export interface LatencySummary {
     /** Items run again after their worker died. */
     retried: number;
   };
+  /**
+   * The stage that limits throughput, how sure, and one sentence of advice
+   * (see README, "Where the time went"); null when nothing does: then
+   * `throughput.limitedBy` says whether the source or the sink was slower.
+   */
+  bottleneck: Bottleneck | null;
+  /** The run's items per second, what limits it, and the advice. */
+  throughput: ThroughputSummary;
 }
 
 /** One item of {@link PipelineReport.recentItems}. */
@@ -103,13 +119,15 @@ export function buildSummary(
   total: LatencyStat,
   stages: ReadonlyArray<{ name: string; stats: StageStats }>,
   fusedGroups: readonly string[][] = [],
+  flow?: { links: LinkFigures[]; run: RunFigures } | 'untimed',
 ): LatencySummary {
   const stageStatistics: Record<string, StageStatistics> = {};
   const counts = { received, emitted, filtered: 0, failed: 0, skipped: 0, retried: 0 };
   let computation = 0;
+  const flowOf = flowByStage(flow === 'untimed' ? undefined : flow);
   for (const { name, stats } of stages) {
     const group = fusedGroups.find((g) => g.includes(name));
-    stageStatistics[name] = { ...stageStatisticsOf(stats), fusedWith: group === undefined ? null : [...group] };
+    stageStatistics[name] = { ...stageStatisticsOf(stats), fusedWith: group === undefined ? null : [...group], ...flowOf(name) };
     computation += stats.computationTime;
     counts.filtered += stats.filtered;
     counts.failed += stats.failed;
@@ -128,10 +146,34 @@ export function buildSummary(
     stageStatistics,
     overallEfficiency: { computationEfficiency: efficiency, overheadRatio: total.sum > 0 ? 1 - efficiency : 0 },
     counts,
+    ...(flow === undefined || flow === 'untimed' ? noVerdict(flow === undefined ? 'Nothing has run yet.' : UNTIMED) : findBottleneck(flow.links, flow.run)),
   };
 }
 
-function stageStatisticsOf(stats: StageStats): Omit<StageStatistics, 'fusedWith'> {
+const UNTIMED = 'Timing is off (timing: false, or no enableTiming): there are no figures to name a bottleneck by.';
+
+/** A fresh verdict of nothing (each summary is the caller's to keep or change). */
+function noVerdict(advice: string): { bottleneck: null; throughput: ThroughputSummary } {
+  return { bottleneck: null, throughput: { limitedBy: 'unknown', itemsPerSecond: 0, elapsedSeconds: 0, sinkWaitShare: 0, sourceIdleShare: 0, advice } };
+}
+
+type FlowFields = Pick<StageStatistics, 'busyShare' | 'writerWaitShare' | 'readerWaitShare'>;
+
+/** Each stage's busy share (of its link's threads) and its link's wait shares. */
+function flowByStage(flow: { links: LinkFigures[]; run: RunFigures } | undefined): (name: string) => FlowFields {
+  const byName = new Map<string, FlowFields>();
+  if (flow !== undefined) {
+    for (const link of flow.links) {
+      link.names.forEach((name, m) => {
+        const busyShare = busyShareOf({ ...link, computationSeconds: [link.computationSeconds[m]!] }, flow.run.elapsedSeconds);
+        byName.set(name, { busyShare, writerWaitShare: link.writerWaited, readerWaitShare: link.readerWaited });
+      });
+    }
+  }
+  return (name) => byName.get(name) ?? { busyShare: 0, writerWaitShare: 0, readerWaitShare: 0 };
+}
+
+function stageStatisticsOf(stats: StageStats): Omit<StageStatistics, 'fusedWith' | keyof FlowFields> {
   const { latency } = stats;
   const n = latency.count;
   const avg = (sum: number): number => (n === 0 ? 0 : sum / n);

@@ -78,6 +78,13 @@ export interface Executor {
    * its worker meanwhile, so that if the worker dies, this batch is the cause.
    */
   run(inputs: unknown[], alone?: boolean, timed?: boolean): Promise<RunResult>;
+  /**
+   * How many batches' worth of threads ran this stage's work at once, when
+   * only the executor knows (worker processes elsewhere); the run report
+   * divides busy time by it. Local executors leave it out: their stage's
+   * settings say.
+   */
+  parallelism?(): number;
   /** Turns an error stored in a reply back into the value to report as `cause`. */
   causeOf(stored: unknown): unknown;
   /** Stops every thread; safe to call more than once. */

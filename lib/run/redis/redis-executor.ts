@@ -175,6 +175,13 @@ export class RedisExecutor implements Executor {
     this.reader?.keepAlive(alive);
   }
 
+  /** Threads of every worker process that answered this stage (the run report's busy share divides by them). */
+  parallelism(): number {
+    let threads = 0;
+    for (const worker of this.workers.values()) threads += worker.threads;
+    return threads;
+  }
+
   /** Batches out at once: two per worker thread that answered lately, at least MIN_WINDOW. */
   private window(): number {
     const since = nowSeconds() - WORKER_SEEN_SECONDS;
