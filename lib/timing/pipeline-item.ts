@@ -33,6 +33,10 @@ export interface TimingBreakdown {
   computationRatio: number;
 }
 
+// Seven marks per stage passed (see PipelineItem.marks), and the pass numbers.
+const STRIDE = 7;
+let nextPass = 0;
+
 /**
  * The envelope an item travels in through a timed pipeline: the data, its
  * input sequence number, and one {@link DetailedTiming} per stage passed.
@@ -45,9 +49,6 @@ export interface TimingBreakdown {
  *   write(out, _, cb) { console.log(out.data, out.getTotalLatency()); cb(); } }));
  * ```
  */
-const STRIDE = 7;
-let nextPass = 0;
-
 export class PipelineItem<T = unknown> {
   /** The current value: the input, then each stage's result. */
   data: T;
