@@ -103,8 +103,9 @@ export abstract class TaskDispatcher extends TaskEmitter {
    * 192, two threads of two slots) against 64 for one hand-written worker,
    * and the crossings' fixed cost made the difference (main thread 1.6 us
    * an item against 0.84). The executor says what its items are worth
-   * (coalesceLimit); a quarter of the bound caps it, so that the writer is
-   * not held while too few items wait to fill a batch.
+   * (coalesceLimit); a third of the bound caps it (one batch waiting, two
+   * in flight), so that the writer is not held while too few items wait to
+   * fill a batch.
    */
   private coalesceAt(): number {
     const limit = this.executor.coalesceLimit?.() ?? 1;
