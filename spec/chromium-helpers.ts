@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { skipLoudlyUnlessRequired } from './helpers.js';
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
@@ -32,20 +33,12 @@ export function chromiumBinary(): string | undefined {
 export function requireChromium(context: Mocha.Context): string {
   const binary = chromiumBinary();
   if (binary !== undefined) return binary;
-  if (process.env['ATP_REQUIRE_CHROMIUM'] !== undefined && process.env['ATP_REQUIRE_CHROMIUM'] !== '') {
-    throw new Error('ATP_REQUIRE_CHROMIUM is set but chromium is not on PATH (apt-get install chromium)');
-  }
-  console.error([
-    '',
-    '  ################################################################',
-    '  ##  SKIPPED: the HTML report specs in a browser. chromium is    ##',
-    '  ##  not on PATH. Install it (apt-get install chromium), point   ##',
-    '  ##  CHROMIUM at one, or set ATP_REQUIRE_CHROMIUM=1 to make its  ##',
-    '  ##  absence a failure.                                         ##',
-    '  ################################################################',
-    '',
-  ].join('\n'));
-  context.skip();
+  return skipLoudlyUnlessRequired(context, 'ATP_REQUIRE_CHROMIUM', 'ATP_REQUIRE_CHROMIUM is set but chromium is not on PATH (apt-get install chromium)', [
+    'SKIPPED: the HTML report specs in a browser. chromium is',
+    'not on PATH. Install it (apt-get install chromium), point',
+    'CHROMIUM at one, or set ATP_REQUIRE_CHROMIUM=1 to make its',
+    'absence a failure.',
+  ]);
 }
 
 export interface BrowserRun {

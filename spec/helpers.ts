@@ -202,3 +202,16 @@ export function runCliBinary(args: string[], stdin = ''): Promise<CliRun> {
     child.stdin.end(stdin);
   });
 }
+
+/**
+ * In a `before` hook, for a tool a suite needs and does not have: fails when
+ * the environment variable `requiredBy` is set (as in CI), else skips the
+ * suite with a banner that cannot be missed. `lines` say what is skipped and why.
+ */
+export function skipLoudlyUnlessRequired(context: Mocha.Context, requiredBy: string, failure: string, lines: readonly string[]): never {
+  const value = process.env[requiredBy];
+  if (value !== undefined && value !== '') throw new Error(failure);
+  const rule = `  ${'#'.repeat(64)}`;
+  console.error(['', rule, ...lines.map((line) => `  ##  ${line.padEnd(60)}##`), rule, ''].join('\n'));
+  return context.skip();
+}

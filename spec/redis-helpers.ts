@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { fixturePath, makeTempDir, waitUntil } from './helpers.js';
+import { fixturePath, makeTempDir, skipLoudlyUnlessRequired, waitUntil } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/async-task-pipeline.js', import.meta.url));
 
@@ -24,19 +24,11 @@ export function redisServerAvailable(): boolean {
  */
 export function requireRedisServer(context: Mocha.Context): void {
   if (redisServerAvailable()) return;
-  if (process.env['ATP_REQUIRE_REDIS'] !== undefined && process.env['ATP_REQUIRE_REDIS'] !== '') {
-    throw new Error('ATP_REQUIRE_REDIS is set but redis-server is not on PATH (apt-get install redis-server)');
-  }
-  console.error([
-    '',
-    '  ################################################################',
-    '  ##  SKIPPED: the Redis transport specs. redis-server is not on  ##',
-    '  ##  PATH. Install it (apt-get install redis-server) or set      ##',
-    '  ##  ATP_REQUIRE_REDIS=1 to make its absence a failure.          ##',
-    '  ################################################################',
-    '',
-  ].join('\n'));
-  context.skip();
+  skipLoudlyUnlessRequired(context, 'ATP_REQUIRE_REDIS', 'ATP_REQUIRE_REDIS is set but redis-server is not on PATH (apt-get install redis-server)', [
+    'SKIPPED: the Redis transport specs. redis-server is not on',
+    'PATH. Install it (apt-get install redis-server) or set',
+    'ATP_REQUIRE_REDIS=1 to make its absence a failure.',
+  ]);
 }
 
 async function freePort(): Promise<number> {
