@@ -11,6 +11,8 @@ import { StageError, createPipeline, createWorkerPool, defaultWorkerPool, stage 
 import type { WorkerPool } from 'async-task-pipeline';
 import { ThreadPool } from '../lib/run/thread-pool.js';
 import type { PoolClient } from '../lib/run/thread-pool.js';
+import type { PoolThread } from '../lib/run/pool-thread.js';
+import type { Program } from '../lib/run/program.js';
 import { WorkerThread } from '../lib/run/worker-thread.js';
 import { Collector, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
 import type { CrashItem } from './fixtures/crashes.js';
@@ -284,6 +286,46 @@ console.log(out.join(','));
       pool.give(busy!, long, false);
       expect(taken).to.deep.equal(['short']);
       expect(pool.hasRoom(long, false), 'long waits behind short').to.equal(false);
+      await pool.close();
+    });
+  });
+
+  describe('where a batch goes', () => {
+    // A pool thread that has loaded program 7, with one batch taken on it.
+    async function oneBusyLoadedThread(client: PoolClient): Promise<{ pool: ThreadPool; busy: PoolThread }> {
+      const pool = new ThreadPool({ threads: 2, idleTimeoutMs: 10_000, resourceLimits: undefined });
+      const busy = pool.take(client, false);
+      await busy.ready;
+      busy.loaded.add(7);
+      return { pool, busy };
+    }
+
+    it('a batch of work known short waits behind one on the thread that has the program rather than for a thread to start', async () => {
+      const client: PoolClient = { name: 'short', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => 7 };
+      const { pool, busy } = await oneBusyLoadedThread(client);
+      expect(pool.take(client, false)).to.equal(busy);
+      expect(pool.stats.threads, 'no thread started for it').to.equal(1);
+      expect(pool.hasRoom(client, false), 'past two batches on it, the next one spreads').to.equal(true);
+      expect(pool.take(client, false)).to.not.equal(busy);
+      expect(pool.stats.threads).to.equal(2);
+      await pool.close();
+    });
+
+    it('a batch of work not known short spreads to a new thread rather than wait behind another', async () => {
+      const client: PoolClient = { name: 'unknown', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => undefined };
+      const { pool, busy } = await oneBusyLoadedThread(client);
+      expect(pool.take(client, false)).to.not.equal(busy);
+      expect(pool.stats.threads).to.equal(2);
+      await pool.close();
+    });
+
+    it('a batch of work known short goes to a loaded thread with room before a thread still loading the program', async () => {
+      const client: PoolClient = { name: 'short', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => 7 };
+      const { pool, busy } = await oneBusyLoadedThread(client);
+      // A second thread started (as a stage's warm-up does) but without the program.
+      const [loading] = pool.threadsToWarm({ id: 7 } as Program, 2);
+      expect(loading, 'a second thread to warm').to.not.equal(undefined);
+      expect(pool.take(client, false)).to.equal(busy);
       await pool.close();
     });
   });

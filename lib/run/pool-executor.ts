@@ -27,6 +27,9 @@ const MAX_BATCH = 4096;
 // post in a live run (2 cores, Node 20), against 5 us for the same post with
 // nobody to wake. Items waiting for company may so delay at most this much work.
 const COALESCE_SECONDS = 0.00025;
+// Items this cheap make batches of about TARGET_BATCH_SECONDS (one item
+// when longer): a wait behind one is a few ms, shorter than a thread's load.
+const SHORT_ITEM_SECONDS = 0.005;
 
 // A closed stage's batch still running this long after it closed (a function
 // that never returns, a load that never settles) ends its thread: the batch
@@ -106,6 +109,13 @@ export class PoolExecutor implements Executor, PoolClient {
     const perItem = this.program.secondsPerItem;
     if (perItem === 0) return FIRST_BATCH_LIMIT;
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(TARGET_BATCH_SECONDS / perItem)));
+  }
+
+  // Only once its items are known short: a first item might take seconds,
+  // and while it is not known a batch spreads to a loading thread instead.
+  loadedFirst(): number | undefined {
+    const { id, secondsPerItem } = this.program;
+    return secondsPerItem > 0 && secondsPerItem <= SHORT_ITEM_SECONDS ? id : undefined;
   }
 
   // Only once the program's time per item is known (a first item might take
