@@ -128,6 +128,28 @@ describe('a Redis transport across Redis restarts', function () {
     }
   });
 
+  it('makes a worker whose Redis stops answering (SIGSTOP) time out its read and reconnect, then serve a run after SIGCONT', async () => {
+    const own = await ownServer(false);
+    try {
+      const prefix = uniquePrefix();
+      const [worker] = await startWorkers(own.url, prefix, 1);
+      const run = async (): Promise<Squared[]> =>
+        (await runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix }) }), range(10).map((n) => ({ n })))) as Squared[];
+      // A first run: the worker is past its start-up commands and blocks in its read.
+      await run();
+      own.signal('SIGSTOP');
+      // Without a silence timeout its blocking read waits for ever on a server that never answers.
+      await waitUntil(() => /read failed: .*timeout/i.test(worker!.stderr), 'the worker times out its read', 20_000);
+      own.signal('SIGCONT');
+      const out = await run();
+      expect(out.map((r) => r.pid)).to.deep.equal(range(10).map(() => worker!.pid));
+      expect(worker!.child.exitCode).to.equal(null);
+    } finally {
+      own.signal('SIGCONT');
+      await own.stop();
+    }
+  });
+
   it('fails with TRANSPORT_FAILED naming options.reconnectDeadlineMs when Redis stays down past the deadline', async () => {
     const own = await ownServer(false);
     try {
