@@ -16,18 +16,8 @@ import { decode, encode, entriesOf, requestFields, text } from './wire.js';
 import type { Entry, WireReply } from './wire.js';
 import { runSendable } from './sendable.js';
 import { reconnectUntil } from './reconnect.js';
+import { BatchPacing } from './batch-pacing.js';
 
-// Batches aim at a few ms of work, as on threads: long enough to amortise the
-// five Redis commands a batch costs, short enough that a worker which fetched
-// one does not sit on work another could do (measured: a worker that fetched
-// 64 slow items kept them all while the other idled).
-const TARGET_BATCH_SECONDS = 0.004;
-const FIRST_BATCH_LIMIT = 16;
-const MAX_BATCH = 4096;
-// Batches out at once: two per worker thread seen lately (one running, one
-// waiting), and a few before any worker has answered.
-const MIN_WINDOW = 4;
-const WORKER_SEEN_SECONDS = 10;
 // A reply stream outlives a producer that dies without cleaning up by at most
 // this long; a live producer refreshes it well before.
 const REPLY_TTL_MS = 120_000;
@@ -73,9 +63,7 @@ export class RedisExecutor implements Executor {
   private nextBatch = 0;
   private suspects = 0;
   private lastReplyId = '0-0';
-  private secondsPerItem = 0;
-  /** Worker consumer name: its thread count and when it last answered (seconds). */
-  private readonly workers = new Map<string, { threads: number; seenAt: number }>();
+  private readonly pacing: BatchPacing;
   private failure: StageError | undefined;
   /** Set while the connections are being made again; batches wait in `outstanding` meanwhile. */
   private reconnecting: Promise<void> | undefined;
@@ -87,6 +75,7 @@ export class RedisExecutor implements Executor {
   constructor(private readonly options: RedisExecutorOptions) {
     this.requests = requestKey(options.prefix, options.stage);
     this.replies = replyKey(options.prefix, options.stage, randomUUID());
+    this.pacing = new BatchPacing(options.highWaterMark);
   }
 
   start(): Promise<void> {
@@ -106,14 +95,11 @@ export class RedisExecutor implements Executor {
     // if its worker process dies again, the suspect is the cause.
     if (this.suspects > 0) return false;
     if (alone) return this.outstanding.size === 0;
-    return this.outstanding.size < this.window();
+    return this.outstanding.size < this.pacing.window();
   }
 
   batchLimit(): number {
-    const byTime = this.secondsPerItem === 0 ? FIRST_BATCH_LIMIT : Math.floor(TARGET_BATCH_SECONDS / this.secondsPerItem);
-    // Leave items for the other batches of the window, so that every worker gets some.
-    const byBound = Math.floor(this.options.highWaterMark / this.window());
-    return Math.max(1, Math.min(MAX_BATCH, byTime, byBound));
+    return this.pacing.batchLimit();
   }
 
   async run(inputs: unknown[], alone = false): Promise<RunResult> {
@@ -294,17 +280,7 @@ export class RedisExecutor implements Executor {
 
   /** Threads of every worker process that answered this stage (the run report's busy share divides by them). */
   parallelism(): number {
-    let threads = 0;
-    for (const worker of this.workers.values()) threads += worker.threads;
-    return threads;
-  }
-
-  /** Batches out at once: two per worker thread that answered lately, at least MIN_WINDOW. */
-  private window(): number {
-    const since = nowSeconds() - WORKER_SEEN_SECONDS;
-    let threads = 0;
-    for (const worker of this.workers.values()) if (worker.seenAt >= since) threads += worker.threads;
-    return Math.max(MIN_WINDOW, 2 * threads);
+    return this.pacing.parallelism();
   }
 
   private async readReplies(reader: RedisConnection): Promise<void> {
@@ -344,7 +320,7 @@ export class RedisExecutor implements Executor {
     if (waiting.alone) this.suspects--;
     if (this.outstanding.size === 0) this.keepAlive(false);
     const worker = text(entry, Field.Worker);
-    this.workers.set(worker, { threads: Number(text(entry, Field.Threads)) || 1, seenAt: receivedAt });
+    this.pacing.seen(worker, Number(text(entry, Field.Threads)) || 1, receivedAt);
     const kind = text(entry, Field.Kind);
     try {
       if (kind === ReplyKind.Done) waiting.resolve(this.timed(decode<WireReply>(entry.fields.get(Field.Data)), receivedAt));
@@ -366,15 +342,8 @@ export class RedisExecutor implements Executor {
     const shift = receivedAt - reply.sentAt;
     const times = reply.times;
     for (let i = 0; i < times.length; i++) times[i]! += shift;
-    this.learn(times);
+    this.pacing.learn(times);
     return reply;
-  }
-
-  private learn(times: Float64Array): void {
-    const count = times.length / 2;
-    if (count === 0) return;
-    const perItem = Math.max(1e-9, (times[times.length - 1]! - times[0]!) / count);
-    this.secondsPerItem = this.secondsPerItem === 0 ? perItem : this.secondsPerItem * 0.75 + perItem * 0.25;
   }
 
   /** The first transport failure fails every batch out and every batch to come. */
