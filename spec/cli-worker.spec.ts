@@ -17,9 +17,10 @@ describe('the worker command line', () => {
     expect(options.stages[0]!.url).to.equal(pathToFileURL('./a.js').href);
   });
 
-  it('defaults to 30 s before reclaiming, a host-pid consumer name and no prefix of its own', () => {
+  it('defaults to 30 s before reclaiming and to reconnect, a host-pid consumer name and no prefix of its own', () => {
     const options = parseWorkerArgs(['--redis', 'redis://h', '--stage', './a.js#fp'], ENV);
     expect(options.reclaimAfterMs).to.equal(30_000);
+    expect(options.reconnectDeadlineMs).to.equal(30_000);
     expect(options.consumer).to.match(new RegExp(`-${process.pid}$`));
     expect(options.prefix).to.equal(undefined);
   });

@@ -133,7 +133,7 @@ describe('a Redis transport under faults', function () {
     expect(worker.stderr).to.match(/could not reach Redis at redis:\/\/127\.0\.0\.1:1.*ECONNREFUSED/);
   });
 
-  it('fails a run with TRANSPORT_FAILED when Redis is killed mid-run, and a worker rides out the restart to serve the next run', async () => {
+  it('fails a run with TRANSPORT_FAILED when Redis is killed mid-run with reconnectDeadlineMs 0, and a worker rides out the restart to serve the next run', async () => {
     const own = new RedisServer();
     await own.start();
     try {
@@ -143,7 +143,7 @@ describe('a Redis transport under faults', function () {
       workers.push(worker);
       await worker.ready();
       const inputs: RemoteItem[] = range(100).map((n) => (n === 50 ? { n, mode: 'hold', dir } : { n }));
-      const failed = rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix }) }), inputs));
+      const failed = rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix, reconnectDeadlineMs: 0 }) }), inputs));
       await heldBy(dir);
       await own.stop('SIGKILL');
       const error = (await failed) as StageError;
@@ -160,7 +160,7 @@ describe('a Redis transport under faults', function () {
     }
   });
 
-  it('fails a run with TRANSPORT_FAILED when Redis stops answering (SIGSTOP) rather than wait for ever', async () => {
+  it('fails a run with TRANSPORT_FAILED when Redis stops answering (SIGSTOP) with reconnectDeadlineMs 0, rather than wait for ever', async () => {
     const own = new RedisServer();
     await own.start();
     try {
@@ -170,7 +170,7 @@ describe('a Redis transport under faults', function () {
       workers.push(worker);
       await worker.ready();
       const inputs: RemoteItem[] = range(20).map((n) => (n === 10 ? { n, mode: 'hold', dir } : { n }));
-      const failed = rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix }) }), inputs));
+      const failed = rejectionOf(runThrough(stage(SQUARE, { transport: redisTransport({ url: own.url, prefix, reconnectDeadlineMs: 0 }) }), inputs));
       await heldBy(dir);
       own.signal('SIGSTOP');
       const error = (await failed) as StageError;

@@ -10,7 +10,7 @@ import { EXIT_USAGE, PROGRAM } from './program.js';
 import { UsageError } from './usage.js';
 
 export const WORKER_USAGE = `Usage: ${PROGRAM} worker --redis URL --stage ./module.js#export [--name NAME]
-         [--stage … [--name …]] [--prefix PREFIX] [--concurrency N] [--reclaim-after MS] [--consumer NAME]
+         [--stage … [--name …]] [--prefix PREFIX] [--concurrency N] [--reclaim-after MS] [--reconnect-deadline MS] [--consumer NAME]
 
 Serves module stages to producers whose stages have a redisTransport with the
 same Redis and prefix. Runs each batch on its own worker threads. SIGTERM or
@@ -28,6 +28,10 @@ Options:
                         the stages share one pool, as large as the largest of these.
   --reclaim-after MS    Take over batches another worker has held this long without a
                         heartbeat (it died), default 30000. Give all workers the same.
+  --reconnect-deadline MS
+                        Keep reconnecting this long after Redis is lost (a restart, a
+                        failover, a server that stopped answering for 5 s), then exit 1;
+                        default 30000, as redisTransport({ reconnectDeadlineMs }).
   --consumer NAME       This process's name in the consumer group (default: host-pid).
                         A restarted process with the same name answers for what its
                         predecessor held at once instead of after --reclaim-after.
@@ -44,6 +48,7 @@ export interface WorkerCliOptions {
   stages: Array<{ name: string; url: string; exportName: string | undefined; threads: number }>;
   consumer: string;
   reclaimAfterMs: number;
+  reconnectDeadlineMs: number;
 }
 
 const OPTIONS = {
@@ -53,6 +58,7 @@ const OPTIONS = {
   name: { type: 'string', multiple: true },
   concurrency: { type: 'string' },
   'reclaim-after': { type: 'string' },
+  'reconnect-deadline': { type: 'string' },
   consumer: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -78,6 +84,7 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     stages,
     consumer: values.consumer ?? `${hostname()}-${process.pid}`,
     reclaimAfterMs: values['reclaim-after'] === undefined ? 30_000 : integer('--reclaim-after', values['reclaim-after'], 1),
+    reconnectDeadlineMs: values['reconnect-deadline'] === undefined ? 30_000 : integer('--reconnect-deadline', values['reconnect-deadline'], 1),
   };
 }
 
@@ -142,6 +149,7 @@ export async function runWorkerCli(argv: readonly string[], io: { stdout: NodeJS
     stages: options.stages,
     consumer: options.consumer,
     reclaimAfterMs: options.reclaimAfterMs,
+    reconnectDeadlineMs: options.reconnectDeadlineMs,
     log: (line) => io.stderr.write(`${PROGRAM} worker: ${line}\n`),
   });
 }

@@ -4,7 +4,7 @@
 // a RedisConnection and reads raw RESP2 replies, with every string as a
 // Buffer, so that v8-serialized payloads cross untouched.
 
-import { createClient, RESP_TYPES } from 'redis';
+import { ErrorReply, createClient, RESP_TYPES } from 'redis';
 
 /** A RESP2 reply: bulk strings as Buffers, integers as numbers, nil as null. */
 export type RawReply = Buffer | string | number | null | RawReply[];
@@ -145,6 +145,15 @@ export class RedisConnection {
     this.lostError = cause;
     for (const listener of this.lostListeners) listener(cause);
   }
+}
+
+/**
+ * Whether a command failed because the server refused it (an error reply:
+ * OOM, NOPERM, WRONGTYPE), not because the connection went: a refusal comes
+ * back the same after a reconnect.
+ */
+export function isErrorReply(error: unknown): boolean {
+  return error instanceof ErrorReply;
 }
 
 /** The URL with its password hidden, for messages and logs. */

@@ -9,24 +9,15 @@ import { WorkerExit } from '../executor.js';
 import type { Executor, RunResult } from '../executor.js';
 import type { SerializedError } from '../protocol.js';
 import { deserializeError } from '../serialized-error.js';
-import { RedisConnection, redactUrl } from './connection.js';
+import { RedisConnection, isErrorReply, redactUrl } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
 import { GROUP, Field, ReplyKind, isBusyGroup, replyKey, requestKey } from './keys.js';
 import { decode, encode, entriesOf, requestFields, text } from './wire.js';
 import type { Entry, WireReply } from './wire.js';
 import { runSendable } from './sendable.js';
+import { reconnectUntil } from './reconnect.js';
+import { BatchPacing } from './batch-pacing.js';
 
-// Batches aim at a few ms of work, as on threads: long enough to amortise the
-// five Redis commands a batch costs, short enough that a worker which fetched
-// one does not sit on work another could do (measured: a worker that fetched
-// 64 slow items kept them all while the other idled).
-const TARGET_BATCH_SECONDS = 0.004;
-const FIRST_BATCH_LIMIT = 16;
-const MAX_BATCH = 4096;
-// Batches out at once: two per worker thread seen lately (one running, one
-// waiting), and a few before any worker has answered.
-const MIN_WINDOW = 4;
-const WORKER_SEEN_SECONDS = 10;
 // A reply stream outlives a producer that dies without cleaning up by at most
 // this long; a live producer refreshes it well before.
 const REPLY_TTL_MS = 120_000;
@@ -44,14 +35,18 @@ export interface RedisExecutorOptions {
   highWaterMark: number;
   prefix: string;
   connection: ConnectionOptions;
+  /** After a lost connection, reconnect and re-send for this long; 0: the first loss fails the stage. */
+  reconnectDeadlineMs: number;
 }
 
 interface Outstanding {
   resolve: (reply: RunResult) => void;
   reject: (error: unknown) => void;
-  /** The request entry's id (undefined if XADD failed). */
+  /** The request entry's id (undefined if XADD failed or is still to be sent). */
   entryId: Promise<string | undefined>;
   alone: boolean;
+  /** Kept until answered: a server that restarted without its data gets it again. */
+  payload: Buffer;
 }
 
 export class RedisExecutor implements Executor {
@@ -68,16 +63,19 @@ export class RedisExecutor implements Executor {
   private nextBatch = 0;
   private suspects = 0;
   private lastReplyId = '0-0';
-  private secondsPerItem = 0;
-  /** Worker consumer name: its thread count and when it last answered (seconds). */
-  private readonly workers = new Map<string, { threads: number; seenAt: number }>();
+  private readonly pacing: BatchPacing;
   private failure: StageError | undefined;
+  /** Set while the connections are being made again; batches wait in `outstanding` meanwhile. */
+  private reconnecting: Promise<void> | undefined;
+  /** Times the connections were made again (specs read it). */
+  reconnects = 0;
   /** Replies to batches already answered (a worker that was thought dead), dropped. */
   duplicates = 0;
 
   constructor(private readonly options: RedisExecutorOptions) {
     this.requests = requestKey(options.prefix, options.stage);
     this.replies = replyKey(options.prefix, options.stage, randomUUID());
+    this.pacing = new BatchPacing(options.highWaterMark);
   }
 
   start(): Promise<void> {
@@ -97,14 +95,11 @@ export class RedisExecutor implements Executor {
     // if its worker process dies again, the suspect is the cause.
     if (this.suspects > 0) return false;
     if (alone) return this.outstanding.size === 0;
-    return this.outstanding.size < this.window();
+    return this.outstanding.size < this.pacing.window();
   }
 
   batchLimit(): number {
-    const byTime = this.secondsPerItem === 0 ? FIRST_BATCH_LIMIT : Math.floor(TARGET_BATCH_SECONDS / this.secondsPerItem);
-    // Leave items for the other batches of the window, so that every worker gets some.
-    const byBound = Math.floor(this.options.highWaterMark / this.window());
-    return Math.max(1, Math.min(MAX_BATCH, byTime, byBound));
+    return this.pacing.batchLimit();
   }
 
   async run(inputs: unknown[], alone = false): Promise<RunResult> {
@@ -116,21 +111,41 @@ export class RedisExecutor implements Executor {
       return runSendable(inputs, (sendable) => this.run(sendable, alone));
     }
     const batch = this.nextBatch++;
-    // Commands sent in one tick go out as one pipeline (node-redis), so the
-    // batches of one dispatch cost one round trip.
-    const entryId = this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, alone, payload)]).then(
-      (id) => String(id),
-      (error: unknown) => {
-        this.fail(error);
-        return undefined;
-      },
-    );
     const reply = new Promise<RunResult>((resolve, reject) => {
-      this.outstanding.set(batch, { resolve, reject, entryId, alone });
+      this.outstanding.set(batch, { resolve, reject, entryId: Promise.resolve(undefined), alone, payload });
     });
+    // While reconnecting the batch waits: the reconnect sends every batch out.
+    if (this.reconnecting === undefined) this.send(batch, this.outstanding.get(batch)!);
     if (alone) this.suspects++;
     if (this.outstanding.size === 1) this.keepAlive(true);
     return reply;
+  }
+
+  /**
+   * Commands sent in one tick go out as one pipeline (node-redis), so the
+   * batches of one dispatch cost one round trip.
+   */
+  private send(batch: number, waiting: Outstanding): void {
+    waiting.entryId = this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, waiting.alone, waiting.payload)]).then(
+      (id) => String(id),
+      (error: unknown) => {
+        this.onCommandFailed(error);
+        return undefined;
+      },
+    );
+  }
+
+  /** A refusal (an error reply) fails the stage; a lost connection is ridden out. */
+  private onCommandFailed(error: unknown): void {
+    if (!isErrorReply(error)) {
+      this.onLost(error);
+      return;
+    }
+    if (isOutOfMemory(error)) {
+      this.fail(error, outOfMemory(this.options.connection.url));
+    } else {
+      this.fail(error, ` could not send a batch to Redis at ${redactUrl(this.options.connection.url)}`);
+    }
   }
 
   causeOf(stored: unknown): unknown {
@@ -147,26 +162,114 @@ export class RedisExecutor implements Executor {
     try {
       this.commands = await RedisConnection.open(connection);
       this.reader = await this.commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
-      await this.commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
-        if (!isBusyGroup(error)) throw error;
-      });
-      // The reply stream exists before any worker answers: workers add to it
-      // with NOMKSTREAM, so that replies to a run that has gone create nothing.
-      this.lastReplyId = String(await this.commands.send(['XADD', this.replies, '*', 'open', '1']));
-      await this.commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]);
+      await this.prepare(this.commands);
     } catch (error) {
       this.reader?.close();
       this.commands?.close();
+      if (isOutOfMemory(error)) throw StageError.transportFailed(this.options.stage, outOfMemory(connection.url), error);
       throw StageError.transportFailed(this.options.stage, `could not reach Redis at ${redactUrl(connection.url)}`, error);
     }
     if (this.closing !== undefined) return;
-    this.commands.onLost((error) => this.fail(error));
-    this.reader.onLost((error) => this.fail(error));
-    this.refresher = setInterval(() => {
-      this.commands!.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]).catch((error: unknown) => this.fail(error));
-    }, REFRESH_MS).unref();
+    this.listen();
     this.keepAlive(false);
-    void this.readReplies();
+  }
+
+  /**
+   * What a run needs on the server, made on a first connection and again
+   * after a restart that lost it: the group (MKSTREAM; BUSYGROUP when it is
+   * still there) and the reply stream.
+   */
+  private async prepare(commands: RedisConnection): Promise<void> {
+    await commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
+      if (!isBusyGroup(error)) throw error;
+    });
+    // A reply stream lost with the server's data is read again from its
+    // start; one still there, from the last reply read.
+    if (Number(await commands.send(['EXISTS', this.replies])) === 0) this.lastReplyId = '0-0';
+    // The reply stream exists before any worker answers: workers add to it
+    // with NOMKSTREAM, so that replies to a run that has gone create nothing.
+    const opened = String(await commands.send(['XADD', this.replies, '*', 'open', '1']));
+    if (this.lastReplyId === '0-0') this.lastReplyId = opened;
+    await commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]);
+  }
+
+  /** Watches the connections, keeps the reply stream alive and starts reading replies. */
+  private listen(): void {
+    const commands = this.commands!;
+    commands.onLost((error) => this.onLost(error));
+    this.reader!.onLost((error) => this.onLost(error));
+    // The marker is a write Redis refuses at maxmemory as it refuses the
+    // workers' replies: a run whose replies cannot be written fails with the
+    // out-of-memory message within REFRESH_MS instead of waiting for ever.
+    this.refresher = setInterval(() => {
+      commands.send(['XADD', this.replies, 'NOMKSTREAM', '*', 'open', '1']).catch((error: unknown) => this.onCommandFailed(error));
+      commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]).catch((error: unknown) => this.onCommandFailed(error));
+    }, REFRESH_MS).unref();
+    void this.readReplies(this.reader!);
+  }
+
+  /** A connection is gone: reconnect and re-send, or, with no deadline, fail as before. */
+  private onLost(cause: unknown): void {
+    if (this.failure !== undefined || this.closing !== undefined || this.reconnecting !== undefined) return;
+    if (this.options.reconnectDeadlineMs === 0) {
+      this.fail(cause);
+      return;
+    }
+    this.reconnecting = this.reconnect(cause);
+  }
+
+  /**
+   * New connections, the group and reply stream made again if the server
+   * lost them, and every batch not yet answered sent again: the stage still
+   * holds their items. A batch that was answered meanwhile is answered
+   * twice, and its second reply is dropped by batch id (onReply).
+   */
+  private async reconnect(cause: unknown): Promise<void> {
+    const { connection, reconnectDeadlineMs } = this.options;
+    clearInterval(this.refresher);
+    this.reader?.close();
+    this.commands?.close();
+    const deadline = Date.now() + reconnectDeadlineMs;
+    const cancelled = (): boolean => this.closing !== undefined;
+    let lastError: unknown = cause;
+    let connected = false;
+    while (!connected && Date.now() < deadline && !cancelled()) {
+      try {
+        const pair = await reconnectUntil(connection, { silenceTimeoutMs: SILENCE_TIMEOUT_MS }, deadline, cancelled);
+        this.commands = pair.commands;
+        this.reader = pair.reader;
+        await this.prepare(pair.commands);
+        connected = true;
+      } catch (error) {
+        lastError = error;
+        this.reader?.close();
+        this.commands?.close();
+      }
+    }
+    if (cancelled()) return;
+    if (!connected) {
+      this.reconnecting = undefined;
+      this.fail(lastError, `lost its connection to Redis at ${redactUrl(connection.url)} and could not reconnect within options.reconnectDeadlineMs (${reconnectDeadlineMs} ms)`);
+      return;
+    }
+    this.reconnects++;
+    this.reconnecting = undefined;
+    this.resend();
+    this.listen();
+    this.keepAlive(this.outstanding.size > 0);
+  }
+
+  /** The batches out, taken back from the request stream if it kept them, and sent again. */
+  private resend(): void {
+    const batches = [...this.outstanding.entries()];
+    for (const [batch, waiting] of batches) {
+      const old = waiting.entryId;
+      // A worker that already holds the old entry still answers it; whichever answer comes first counts.
+      void old.then((id) => {
+        if (id !== undefined) this.commands!.send(['XDEL', this.requests, id]).catch(() => undefined);
+      });
+      this.send(batch, waiting);
+    }
   }
 
   /** Holds the process open while batches are out, not otherwise. */
@@ -177,29 +280,20 @@ export class RedisExecutor implements Executor {
 
   /** Threads of every worker process that answered this stage (the run report's busy share divides by them). */
   parallelism(): number {
-    let threads = 0;
-    for (const worker of this.workers.values()) threads += worker.threads;
-    return threads;
+    return this.pacing.parallelism();
   }
 
-  /** Batches out at once: two per worker thread that answered lately, at least MIN_WINDOW. */
-  private window(): number {
-    const since = nowSeconds() - WORKER_SEEN_SECONDS;
-    let threads = 0;
-    for (const worker of this.workers.values()) if (worker.seenAt >= since) threads += worker.threads;
-    return Math.max(MIN_WINDOW, 2 * threads);
-  }
-
-  private async readReplies(): Promise<void> {
-    const reader = this.reader!;
-    while (this.closing === undefined && this.failure === undefined) {
+  private async readReplies(reader: RedisConnection): Promise<void> {
+    // A reader replaced by a reconnect stops: the new one reads on.
+    while (this.closing === undefined && this.failure === undefined && reader === this.reader) {
       let reply;
       try {
         reply = await reader.send(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(READ_BLOCK_MS), 'STREAMS', this.replies, this.lastReplyId]);
       } catch (error) {
-        if (this.closing === undefined) this.fail(error);
+        if (reader === this.reader) this.onLost(error);
         return;
       }
+      if (reader !== this.reader) return;
       const receivedAt = nowSeconds();
       const entries = entriesOf(reply);
       if (entries.length === 0) continue;
@@ -212,19 +306,21 @@ export class RedisExecutor implements Executor {
   }
 
   private onReply(entry: Entry, receivedAt: number): void {
+    // The reply stream's own 'open' entries (one per connect) answer nothing.
+    if (!entry.fields.has(Field.Kind)) return;
     const batch = Number(text(entry, Field.Batch));
     const waiting = this.outstanding.get(batch);
     // At-least-once delivery: a batch answered twice (its worker was thought
     // dead, then answered after all) keeps its first answer.
     if (waiting === undefined) {
-      if (entry.fields.has(Field.Kind)) this.duplicates++;
+      this.duplicates++;
       return;
     }
     this.outstanding.delete(batch);
     if (waiting.alone) this.suspects--;
     if (this.outstanding.size === 0) this.keepAlive(false);
     const worker = text(entry, Field.Worker);
-    this.workers.set(worker, { threads: Number(text(entry, Field.Threads)) || 1, seenAt: receivedAt });
+    this.pacing.seen(worker, Number(text(entry, Field.Threads)) || 1, receivedAt);
     const kind = text(entry, Field.Kind);
     try {
       if (kind === ReplyKind.Done) waiting.resolve(this.timed(decode<WireReply>(entry.fields.get(Field.Data)), receivedAt));
@@ -246,22 +342,14 @@ export class RedisExecutor implements Executor {
     const shift = receivedAt - reply.sentAt;
     const times = reply.times;
     for (let i = 0; i < times.length; i++) times[i]! += shift;
-    this.learn(times);
+    this.pacing.learn(times);
     return reply;
   }
 
-  private learn(times: Float64Array): void {
-    const count = times.length / 2;
-    if (count === 0) return;
-    const perItem = Math.max(1e-9, (times[times.length - 1]! - times[0]!) / count);
-    this.secondsPerItem = this.secondsPerItem === 0 ? perItem : this.secondsPerItem * 0.75 + perItem * 0.25;
-  }
-
   /** The first transport failure fails every batch out and every batch to come. */
-  private fail(cause: unknown): void {
+  private fail(cause: unknown, what = ` lost its connection to Redis at ${redactUrl(this.options.connection.url)}`): void {
     if (this.failure !== undefined || this.closing !== undefined) return;
-    const { stage, connection } = this.options;
-    this.failure = StageError.transportFailed(stage, `lost its connection to Redis at ${redactUrl(connection.url)}`, cause);
+    this.failure = StageError.transportFailed(this.options.stage, what.trimStart(), cause);
     for (const waiting of this.outstanding.values()) waiting.reject(this.failure);
     this.outstanding.clear();
     this.suspects = 0;
@@ -271,6 +359,7 @@ export class RedisExecutor implements Executor {
     clearInterval(this.refresher);
     this.abortStart?.(StageError.transportFailed(this.options.stage, 'closed while connecting', new Error('closed')));
     await this.connecting?.catch(() => undefined);
+    await this.reconnecting;
     const closed = new Error('the stage closed before this batch was answered');
     const waiting = [...this.outstanding.values()];
     this.outstanding.clear();
@@ -294,4 +383,18 @@ export class RedisExecutor implements Executor {
     }
     commands.close();
   }
+}
+
+/** An error reply of a server at maxmemory under noeviction. */
+function isOutOfMemory(error: unknown): boolean {
+  return isErrorReply(error) && (error as Error).message.startsWith('OOM');
+}
+
+/**
+ * Why and what to do. Not a code of its own: the stage fails as on any
+ * transport failure, and the message carries the fix.
+ */
+function outOfMemory(url: string): string {
+  return `failed: Redis at ${redactUrl(url)} refused a batch because it is out of memory (maxmemory); `
+    + "give it more memory (maxmemory) and keep maxmemory-policy noeviction, so that it never evicts the stage's streams";
 }

@@ -1,4 +1,4 @@
-import { checkKnownKeys, checkObject, checkPositive, checkString } from '../../checks.js';
+import { checkInteger, checkKnownKeys, checkObject, checkPositive, checkString } from '../../checks.js';
 import { makeTransport } from '../transport.js';
 import type { Transport } from '../transport.js';
 import { redactUrl } from './connection.js';
@@ -22,11 +22,21 @@ export interface RedisTransportOptions {
   connectTimeoutMs?: number;
   /** TLS options for `rediss://` (for instance `ca` for a server with a private CA), as in `tls.connect()`. */
   tls?: Record<string, unknown>;
+  /**
+   * Milliseconds to keep trying after the connection to Redis is lost (a
+   * restart, a failover, a network blip): the producer reconnects with a
+   * back-off, makes the group and its reply stream again if the server lost
+   * them, and sends again every batch not yet answered. Past it, the stage
+   * fails with TRANSPORT_FAILED. 0: the first loss fails the stage.
+   * @default 30000
+   */
+  reconnectDeadlineMs?: number;
 }
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_PREFIX = 'atp';
-const KNOWN = ['url', 'prefix', 'connectTimeoutMs', 'tls'] as const;
+const KNOWN = ['url', 'prefix', 'connectTimeoutMs', 'tls', 'reconnectDeadlineMs'] as const;
+export const DEFAULT_RECONNECT_DEADLINE_MS = 30_000;
 
 /**
  * A transport that runs a stage's batches on `async-task-pipeline worker`
@@ -49,12 +59,16 @@ export function redisTransport(options: RedisTransportOptions = {}): Transport {
   const prefix = given.prefix === undefined ? DEFAULT_PREFIX : checkString('options.prefix', given.prefix);
   const connectTimeoutMs = given.connectTimeoutMs === undefined ? 5000 : checkPositive('options.connectTimeoutMs', given.connectTimeoutMs);
   const tls = given.tls === undefined ? undefined : checkObject('options.tls', given.tls);
-  // A producer does not reconnect: a server that restarted without
-  // persistence has lost the batches and the group, so the stage fails with
-  // TRANSPORT_FAILED at once rather than wait for replies that cannot come.
+  const reconnectDeadlineMs = given.reconnectDeadlineMs === undefined
+    ? DEFAULT_RECONNECT_DEADLINE_MS
+    : checkInteger('options.reconnectDeadlineMs', given.reconnectDeadlineMs, 0);
+  // The client itself never reconnects (reconnectForMs 0): the executor
+  // makes new connections, because a server that restarted without its data
+  // needs more than the client's replay of queued commands: the group, the
+  // reply stream and every batch out, made again.
   const connection = { url, connectTimeoutMs, reconnectForMs: 0, tls };
   return makeTransport(`Redis at ${redactUrl(url)}, prefix "${prefix}"`, (stage) =>
-    new RedisExecutor({ stage: stage.name, target: stage.target, highWaterMark: stage.highWaterMark, prefix, connection }));
+    new RedisExecutor({ stage: stage.name, target: stage.target, highWaterMark: stage.highWaterMark, prefix, connection, reconnectDeadlineMs }));
 }
 
 export function checkRedisUrl(name: string, value: unknown): string {

@@ -11,10 +11,12 @@ import { DEFAULT_IDLE_TIMEOUT_MS } from '../worker-pool.js';
 import { RedisConnection, redactUrl } from './connection.js';
 import { StageServer } from './stage-server.js';
 
-// A worker rides out a server restart or a network blip this long, then
-// gives up (exit code 1) so that its supervisor sees the failure.
-const RECONNECT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 5_000;
+// A stage's reader blocks 1 s at a time, so it hears from Redis every
+// second: this much silence means the server stopped answering (frozen, or
+// a network that drops packets), and the reader reconnects, as the
+// producer's does (redis-executor.ts).
+const SILENCE_TIMEOUT_MS = 5_000;
 
 /** One stage a worker process serves. */
 export interface ServedStage {
@@ -31,6 +33,8 @@ export interface WorkerProcessOptions {
   stages: ServedStage[];
   consumer: string;
   reclaimAfterMs: number;
+  /** Ride out a server restart or a network blip this long, then give up (exit code 1) so that a supervisor sees it. */
+  reconnectDeadlineMs: number;
   log: (line: string) => void;
 }
 
@@ -47,7 +51,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const { log } = options;
   let commands: RedisConnection;
   try {
-    commands = await RedisConnection.open({ url: options.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: RECONNECT_MS });
+    commands = await RedisConnection.open({ url: options.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: options.reconnectDeadlineMs });
   } catch (error) {
     log(`could not reach Redis at ${redactUrl(options.url)}: ${describe(error)}`);
     return 1;
@@ -76,7 +80,7 @@ async function startStages(options: WorkerProcessOptions, commands: RedisConnect
     const pool = stagePool(stage, served.threads);
     served.pools.push(pool);
     await pool.start();
-    const reader = await commands.duplicate();
+    const reader = await commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
     served.readers.push(reader);
     served.servers.push(new StageServer({ ...options, stage: stage.name, threads: stage.threads, pool, commands, reader }));
   }
@@ -93,7 +97,7 @@ async function serveUntilStopped(options: WorkerProcessOptions, commands: RedisC
     connection.onLost((error) => {
       if (failed) return;
       failed = true;
-      log(`lost its connection to Redis at ${redactUrl(options.url)} for ${RECONNECT_MS} ms: ${describe(error)}; stopping`);
+      log(`lost its connection to Redis at ${redactUrl(options.url)} for ${options.reconnectDeadlineMs} ms (--reconnect-deadline): ${describe(error)}; stopping`);
       stopAll();
       // The batches held can no longer be answered: end their threads now.
       void served.threads.close();
