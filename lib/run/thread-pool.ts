@@ -143,10 +143,11 @@ export class ThreadPool {
   /**
    * Threads that a stage about to run `program` on up to `count` threads
    * may load it on ahead of its batches: started now where the pool has
-   * fewer, and not sent the program yet. Not taken: a thread loading counts
-   * as free, so that a batch goes to it rather than behind another (the
-   * worker runs it once the program is in, as it would have to anyway). Call
-   * `warmed` once the load settles.
+   * fewer, and not sent the program yet. Not taken: while the stage's cost
+   * is unknown a thread loading counts as free, so that a batch goes to it
+   * rather than behind another (the worker runs it once the program is in,
+   * as it would have to anyway); work known short goes first to threads that
+   * have the program (`pick`). Call `warmed` once the load settles.
    */
   threadsToWarm(program: Program, count: number): PoolThread[] {
     if (this.closedFlag) return [];
