@@ -40,6 +40,21 @@ describe('the worker command line', () => {
     for (const [argv, message] of cases) expect(() => parseWorkerArgs(argv, ENV), argv.join(' ')).to.throw(UsageError, message);
   });
 
+  it('takes the sentinels as HOST:PORT,HOST:PORT with --sentinel-name, and then needs no --redis', () => {
+    const options = parseWorkerArgs(['--sentinel', '10.0.0.1:26379, h2:26380', '--sentinel-name', 'mymaster', '--stage', './a.js#fp'], ENV);
+    expect(options.sentinel).to.deep.equal({ name: 'mymaster', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: 'h2', port: 26380 }] });
+    expect(options.url).to.equal('redis://127.0.0.1');
+  });
+
+  it('refuses --sentinel without --sentinel-name, the name alone and a sentinel without a port, naming each', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--sentinel', 'h:26379', '--stage', './a.js#fp'], /--sentinel needs --sentinel-name/],
+      [['--sentinel-name', 'm', '--redis', 'redis://h', '--stage', './a.js#fp'], /--sentinel-name needs --sentinel/],
+      [['--sentinel', 'h', '--sentinel-name', 'm', '--stage', './a.js#fp'], /--sentinel must be HOST:PORT/],
+    ];
+    for (const [argv, message] of cases) expect(() => parseWorkerArgs(argv, ENV), argv.join(' ')).to.throw(UsageError, message);
+  });
+
   it('prints its usage for --help and exits 0', async () => {
     const run = await cli(['worker', '--help']);
     expect(run.code).to.equal(0);

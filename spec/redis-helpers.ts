@@ -5,7 +5,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { fixturePath, makeTempDir, skipLoudlyUnlessRequired, waitUntil } from './helpers.js';
@@ -28,6 +30,20 @@ export function requireRedisServer(context: Mocha.Context): void {
     'SKIPPED: the Redis transport specs. redis-server is not on',
     'PATH. Install it (apt-get install redis-server) or set',
     'ATP_REQUIRE_REDIS=1 to make its absence a failure.',
+  ]);
+}
+
+/**
+ * In a `before` hook: as requireRedisServer, for Debian's `redis-sentinel`
+ * (apt-get install redis-sentinel), which the Sentinel failover spec needs.
+ */
+export function requireRedisSentinel(context: Mocha.Context): void {
+  const probe = spawnSync('redis-sentinel', ['--version'], { stdio: 'ignore' });
+  if (probe.error === undefined && probe.status === 0) return;
+  skipLoudlyUnlessRequired(context, 'ATP_REQUIRE_REDIS', 'ATP_REQUIRE_REDIS is set but redis-sentinel is not on PATH (apt-get install redis-sentinel)', [
+    'SKIPPED: the Redis Sentinel failover spec. redis-sentinel is',
+    'not on PATH. Install it (apt-get install redis-sentinel) or',
+    'set ATP_REQUIRE_REDIS=1 to make its absence a failure.',
   ]);
 }
 
@@ -93,6 +109,54 @@ export class RedisServer {
   /** Runs redis-cli against it and returns the output. */
   cli(...args: string[]): string {
     return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout;
+  }
+}
+
+/**
+ * A redis-sentinel of the spec's own on a loopback port, monitoring
+ * `mymaster` at `monitoredPort` with a quorum of 2 and a one-second
+ * down-after, from a config file in `dir` (Sentinel rewrites it).
+ */
+export class RedisSentinel {
+  private child: ChildProcess | undefined;
+  port = 0;
+
+  constructor(private readonly dir: string, private readonly monitoredPort: number) {}
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const config = join(this.dir, `sentinel-${this.port}.conf`);
+    writeFileSync(config, [
+      `port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir}`,
+      `sentinel monitor mymaster 127.0.0.1 ${this.monitoredPort} 2`,
+      'sentinel down-after-milliseconds mymaster 1000', 'sentinel failover-timeout mymaster 5000', '',
+    ].join('\n'));
+    const child = spawn('redis-sentinel', [config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => { output += text; });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { output += text; });
+    await waitUntil(() => output.includes('+monitor') || child.exitCode !== null, 'redis-sentinel monitors mymaster');
+    if (child.exitCode !== null) throw new Error(`redis-sentinel exited: ${output}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Runs redis-cli against it and returns the output. */
+  cli(...args: string[]): string {
+    return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout;
+  }
+
+  /** The port of the primary it names now. */
+  primaryPort(): number {
+    return Number(this.cli('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster').trim().split('\n')[1]);
   }
 }
 

@@ -10,6 +10,7 @@ import { EXIT_USAGE, PROGRAM } from './program.js';
 import { UsageError } from './usage.js';
 
 export const WORKER_USAGE = `Usage: ${PROGRAM} worker --redis URL --stage ./module.js#export [--name NAME]
+       ${PROGRAM} worker --sentinel HOST:PORT,… --sentinel-name NAME [--redis URL] --stage …
          [--stage … [--name …]] [--prefix PREFIX] [--concurrency N] [--reclaim-after MS] [--reconnect-deadline MS] [--consumer NAME]
 
 Serves module stages to producers whose stages have a redisTransport with the
@@ -18,7 +19,14 @@ SIGINT: stops taking batches, finishes and answers those it holds, exits 0.
 
 Options:
   --redis URL           redis://host:port, rediss:// for TLS, redis://user:password@host
-                        for an ACL user (or set ATP_REDIS_URL instead). Required.
+                        for an ACL user (or set ATP_REDIS_URL instead). Required
+                        unless --sentinel is given; then only its scheme, user,
+                        password and database are used.
+  --sentinel HOST:PORT,…
+                        Ask these sentinels for the primary on every (re)connect and
+                        follow a failover, as redisTransport({ sentinel }).
+  --sentinel-name NAME  The name the sentinels monitor the primary under (required
+                        with --sentinel).
   --prefix PREFIX       Start of every key, as in redisTransport({ prefix }) (default: atp).
   --stage SPEC          A module path or file URL, then #exportName (default: the default
                         export), then optionally :concurrency=N. Repeatable.
@@ -44,6 +52,7 @@ Exit codes: 0 drained after a signal, 1 Redis lost for good or a stage failed to
 export interface WorkerCliOptions {
   help: boolean;
   url: string;
+  sentinel: { name: string; sentinels: Array<{ host: string; port: number }> } | undefined;
   prefix: string | undefined;
   stages: Array<{ name: string; url: string; exportName: string | undefined; threads: number }>;
   consumer: string;
@@ -53,6 +62,8 @@ export interface WorkerCliOptions {
 
 const OPTIONS = {
   redis: { type: 'string' },
+  sentinel: { type: 'string' },
+  'sentinel-name': { type: 'string' },
   prefix: { type: 'string' },
   stage: { type: 'string', multiple: true },
   name: { type: 'string', multiple: true },
@@ -72,7 +83,8 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   }
   const { values, tokens } = parsed;
   const help = values.help;
-  const url = values.redis ?? env['ATP_REDIS_URL'];
+  const sentinel = sentinelOf(values.sentinel, values['sentinel-name']);
+  const url = values.redis ?? env['ATP_REDIS_URL'] ?? (sentinel === undefined ? undefined : 'redis://127.0.0.1');
   if (!help && url === undefined) throw new UsageError('--redis URL is required');
   const concurrency = values.concurrency === undefined ? availableParallelism() : integer('--concurrency', values.concurrency, 1);
   const stages = stagesOf(tokens, concurrency);
@@ -80,12 +92,27 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   return {
     help,
     url: url ?? '',
+    sentinel,
     prefix: values.prefix,
     stages,
     consumer: values.consumer ?? `${hostname()}-${process.pid}`,
     reclaimAfterMs: values['reclaim-after'] === undefined ? 30_000 : integer('--reclaim-after', values['reclaim-after'], 1),
     reconnectDeadlineMs: values['reconnect-deadline'] === undefined ? 30_000 : integer('--reconnect-deadline', values['reconnect-deadline'], 1),
   };
+}
+
+/** `--sentinel 10.0.0.1:26379,10.0.0.2:26379 --sentinel-name mymaster`, or neither. */
+function sentinelOf(list: string | undefined, name: string | undefined): WorkerCliOptions['sentinel'] {
+  if (list === undefined && name === undefined) return undefined;
+  if (list === undefined) throw new UsageError('--sentinel-name needs --sentinel HOST:PORT,…');
+  if (name === undefined || name === '') throw new UsageError('--sentinel needs --sentinel-name NAME');
+  const sentinels = list.split(',').map((entry) => {
+    const match = /^(.+):(\d+)$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (match === null || !(port >= 1 && port <= 65535)) throw new UsageError(`--sentinel must be HOST:PORT[,HOST:PORT…], got "${entry}"`);
+    return { host: match[1]!, port };
+  });
+  return { name, sentinels };
 }
 
 /** The stages in command-line order, each `--name` naming the `--stage` just before it. */
@@ -145,6 +172,7 @@ export async function runWorkerCli(argv: readonly string[], io: { stdout: NodeJS
   const { runWorkerProcess } = await import('../run/redis/worker-process.js');
   return runWorkerProcess({
     url: options.url,
+    sentinel: options.sentinel,
     prefix: options.prefix ?? transport.DEFAULT_PREFIX,
     stages: options.stages,
     consumer: options.consumer,

@@ -10,9 +10,35 @@ import { ErrorReply, createClient, RESP_TYPES } from 'redis';
 export type RawReply = Buffer | string | number | null | RawReply[];
 export type Command = ReadonlyArray<string | Buffer>;
 
+/**
+ * Where the sentinels of a Sentinel-managed primary are, and its name there
+ * (node-redis's `createSentinel` calls these `name` and `sentinelRootNodes`).
+ * @example
+ * ```js
+ * const sentinel = { name: 'mymaster', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }] };
+ * ```
+ */
+export interface SentinelOptions {
+  /** The name the sentinels monitor the primary under (`sentinel monitor NAME …`). */
+  name: string;
+  /** The sentinels to ask, in order, until one knows the primary. */
+  sentinels: ReadonlyArray<{
+    /** A sentinel's host name or address. */
+    host: string;
+    /** Its port (Sentinel's default is 26379). */
+    port: number;
+  }>;
+}
+
 export interface ConnectionOptions {
-  /** `redis://` or `rediss://` URL, with `user:password@` for an ACL user. */
+  /**
+   * `redis://` or `rediss://` URL, with `user:password@` for an ACL user.
+   * With `sentinel`, only its scheme, credentials and database are used: the
+   * host and port are the primary's, as the sentinels name it.
+   */
   url: string;
+  /** Ask these sentinels for the primary on every (re)connect. */
+  sentinel?: SentinelOptions | undefined;
   /** Give up connecting after this long. */
   connectTimeoutMs: number;
   /**
@@ -34,12 +60,12 @@ export interface ConnectionOptions {
 type Client = ReturnType<typeof makeClient>;
 const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 
-function makeClient(options: ConnectionOptions, onGiveUp: (error: Error) => void) {
+function makeClient(options: ConnectionOptions, url: string, onGiveUp: (error: Error) => void) {
   let lostAt = 0;
   let ready = false;
   // RESP2 keeps every reply a plain array (RESP3 would make maps of some).
   return createClient({
-    url: options.url,
+    url,
     RESP: 2,
     socket: {
       connectTimeout: options.connectTimeoutMs,
@@ -48,7 +74,10 @@ function makeClient(options: ConnectionOptions, onGiveUp: (error: Error) => void
       reconnectStrategy: (retries: number, cause: Error) => {
         // A first connection that fails (refused, bad password) is final:
         // reconnecting is for a connection that worked and was lost.
-        if (options.reconnectForMs === 0 || !ready) {
+        // Behind Sentinel the client must not reconnect to the same address
+        // (after a failover it is gone, or a replica): RedisConnection asks
+        // the sentinels again instead.
+        if (options.reconnectForMs === 0 || !ready || options.sentinel !== undefined) {
           onGiveUp(cause);
           return false;
         }
@@ -71,26 +100,79 @@ export class RedisConnection {
   private readonly lostListeners: Array<(error: Error) => void> = [];
   private lostError: Error | undefined;
   private closing = false;
+  private alive = true;
+  // Behind Sentinel, a lost client is replaced by one to the primary the
+  // sentinels name now; commands sent meanwhile wait for it.
+  private client!: Client;
+  private replacing: Promise<Client> | undefined;
 
-  private constructor(private readonly options: ConnectionOptions, private readonly client: Client) {}
+  private constructor(private readonly options: ConnectionOptions) {}
 
-  /** Connects; rejects with the client's error (refused, timed out, bad credentials). */
+  /** Connects; rejects with the client's error (refused, timed out, bad credentials, no primary known). */
   static async open(options: ConnectionOptions): Promise<RedisConnection> {
-    const made: { connection?: RedisConnection } = {};
+    const connection = new RedisConnection(options);
+    connection.client = await connection.connectClient();
+    return connection;
+  }
+
+  private async connectClient(): Promise<Client> {
+    const { sentinel } = this.options;
+    const url = sentinel === undefined ? this.options.url : await primaryUrl(this.options.url, sentinel, this.options.connectTimeoutMs);
     let firstError: Error | undefined;
-    const client = makeClient(options, (cause) => made.connection?.lose(cause));
+    const client = makeClient(this.options, url, (cause) => this.down(client, cause));
     // node-redis throws an 'error' with no listener; the failure reaches us
     // through connect() or the reconnect strategy instead.
     client.on('error', (error: Error) => { firstError ??= error; });
-    const connection = new RedisConnection(options, client);
-    made.connection = connection;
     try {
       await client.connect();
+      // A sentinel may name the old primary for a moment after a failover,
+      // or one that was demoted since: only a primary will do.
+      if (sentinel !== undefined) await checkPrimary(client, url);
     } catch (error) {
       client.destroy();
       throw firstError ?? error;
     }
-    return connection;
+    return client;
+  }
+
+  /** The client gave up: lost for good, unless the sentinels name a primary within reconnectForMs. */
+  private down(client: Client, cause: Error): void {
+    if (client !== this.client || this.closing) return;
+    if (this.options.sentinel === undefined || this.options.reconnectForMs === 0) {
+      this.lose(cause);
+      return;
+    }
+    this.replacing ??= this.replace(cause).then((next) => {
+      if (this.closing) next.destroy();
+      this.client = next;
+      this.replacing = undefined;
+      this.keepAlive(this.alive);
+      return next;
+    }, (error: unknown) => {
+      this.lose(error instanceof Error ? error : cause);
+      throw error;
+    });
+    this.replacing.catch(() => undefined);
+  }
+
+  private async replace(cause: Error): Promise<Client> {
+    const deadline = Date.now() + this.options.reconnectForMs;
+    let delay = 50;
+    let last = cause;
+    while (!this.closing && Date.now() < deadline) {
+      try {
+        return await this.connectClient();
+      } catch (error) {
+        last = error instanceof Error ? error : last;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+    throw last;
+  }
+
+  private current(): Client | Promise<Client> {
+    return this.replacing ?? this.client;
   }
 
   /** A second connection with the same options, and these. */
@@ -109,12 +191,13 @@ export class RedisConnection {
   }
 
   send(command: Command): Promise<RawReply> {
-    return this.client.sendCommand<RawReply>(command);
+    if (this.replacing === undefined) return this.client.sendCommand<RawReply>(command);
+    return this.replacing.then((client) => client.sendCommand<RawReply>(command));
   }
 
   /** Runs the commands as one MULTI … EXEC transaction. */
   async transaction(commands: readonly Command[]): Promise<RawReply[]> {
-    const multi = this.client.multi();
+    const multi = (await this.current()).multi();
     for (const command of commands) multi.sendCommand(command);
     return (await multi.exec()) as unknown as RawReply[];
   }
@@ -125,6 +208,7 @@ export class RedisConnection {
    * exits by itself, as with idle worker threads.
    */
   keepAlive(alive: boolean): void {
+    this.alive = alive;
     if (alive) this.client.ref();
     else this.client.unref();
   }
@@ -145,6 +229,42 @@ export class RedisConnection {
     this.lostError = cause;
     for (const listener of this.lostListeners) listener(cause);
   }
+}
+
+/**
+ * The URL of the primary the sentinels name, with the scheme, credentials
+ * and database of `url`. Sentinels are asked in turn with a plain client; the
+ * first that names one wins (they agree once a failover is done).
+ */
+async function primaryUrl(url: string, sentinel: SentinelOptions, connectTimeoutMs: number): Promise<string> {
+  const errors: string[] = [];
+  for (const { host, port } of sentinel.sentinels) {
+    const client = createClient({ RESP: 2, socket: { host, port, connectTimeout: connectTimeoutMs, reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const reply = await client.sendCommand<[string, string] | null>(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sentinel.name]);
+      if (reply === null) {
+        errors.push(`${host}:${port} knows no primary "${sentinel.name}"`);
+        continue;
+      }
+      const parsed = new URL(url);
+      parsed.hostname = String(reply[0]);
+      parsed.port = String(reply[1]);
+      return parsed.href;
+    } catch (error) {
+      errors.push(`${host}:${port}: ${(error as Error).message}`);
+    } finally {
+      client.destroy();
+    }
+  }
+  throw new Error(`no sentinel named the primary "${sentinel.name}" (${errors.join('; ')})`);
+}
+
+async function checkPrimary(client: Client, url: string): Promise<void> {
+  const role = await client.sendCommand<RawReply>(['ROLE']);
+  const name = Array.isArray(role) ? String(role[0]) : '';
+  if (name !== 'master') throw new Error(`${redactUrl(url)} is a ${name}, not the primary, yet`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { checkInteger, checkKnownKeys, checkObject, checkPositive, checkString }
 import { makeTransport } from '../transport.js';
 import type { Transport } from '../transport.js';
 import { redactUrl } from './connection.js';
+import type { SentinelOptions } from './connection.js';
 import { RedisExecutor } from './redis-executor.js';
 
 /** Options of {@link redisTransport}. Each is checked on entry; a bad one throws a TypeError naming it. */
@@ -12,6 +13,19 @@ export interface RedisTransportOptions {
    * @default 'redis://127.0.0.1:6379'
    */
   url?: string;
+  /**
+   * A primary managed by Redis Sentinel: on every connect and reconnect the
+   * sentinels are asked, in turn, for the primary's address
+   * (`SENTINEL GET-MASTER-ADDR-BY-NAME`), so that the producer follows a
+   * failover as it rides out a restart. `url` then gives only the scheme,
+   * credentials and database (the sentinels themselves are reached without
+   * a password or TLS).
+   * @example
+   * ```js
+   * redisTransport({ sentinel: { name: 'mymaster', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }] } })
+   * ```
+   */
+  sentinel?: SentinelOptions;
   /**
    * Start of every key; workers must be given the same (`--prefix`). Put a
    * hash tag in it (`{docs}`) behind a proxy or cluster that shards by key.
@@ -35,7 +49,7 @@ export interface RedisTransportOptions {
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_PREFIX = 'atp';
-const KNOWN = ['url', 'prefix', 'connectTimeoutMs', 'tls', 'reconnectDeadlineMs'] as const;
+const KNOWN = ['url', 'sentinel', 'prefix', 'connectTimeoutMs', 'tls', 'reconnectDeadlineMs'] as const;
 export const DEFAULT_RECONNECT_DEADLINE_MS = 30_000;
 
 /**
@@ -59,6 +73,7 @@ export function redisTransport(options: RedisTransportOptions = {}): Transport {
   const prefix = given.prefix === undefined ? DEFAULT_PREFIX : checkString('options.prefix', given.prefix);
   const connectTimeoutMs = given.connectTimeoutMs === undefined ? 5000 : checkPositive('options.connectTimeoutMs', given.connectTimeoutMs);
   const tls = given.tls === undefined ? undefined : checkObject('options.tls', given.tls);
+  const sentinel = given.sentinel === undefined ? undefined : checkSentinel('options.sentinel', given.sentinel);
   const reconnectDeadlineMs = given.reconnectDeadlineMs === undefined
     ? DEFAULT_RECONNECT_DEADLINE_MS
     : checkInteger('options.reconnectDeadlineMs', given.reconnectDeadlineMs, 0);
@@ -66,8 +81,9 @@ export function redisTransport(options: RedisTransportOptions = {}): Transport {
   // makes new connections, because a server that restarted without its data
   // needs more than the client's replay of queued commands: the group, the
   // reply stream and every batch out, made again.
-  const connection = { url, connectTimeoutMs, reconnectForMs: 0, tls };
-  return makeTransport(`Redis at ${redactUrl(url)}, prefix "${prefix}"`, (stage) =>
+  const connection = { url, sentinel, connectTimeoutMs, reconnectForMs: 0, tls };
+  const where = sentinel === undefined ? `Redis at ${redactUrl(url)}` : `Redis primary "${sentinel.name}" via Sentinel`;
+  return makeTransport(`${where}, prefix "${prefix}"`, (stage) =>
     new RedisExecutor({ stage: stage.name, target: stage.target, highWaterMark: stage.highWaterMark, prefix, connection, reconnectDeadlineMs }));
 }
 
@@ -83,4 +99,20 @@ export function checkRedisUrl(name: string, value: unknown): string {
     throw new TypeError(`${name} must be a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(url))}`);
   }
   return url;
+}
+
+export function checkSentinel(name: string, value: unknown): SentinelOptions {
+  const given = checkObject(name, value);
+  checkKnownKeys(name, given, ['name', 'sentinels']);
+  const primary = checkString(`${name}.name`, given['name']);
+  const list = given['sentinels'];
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(`${name}.sentinels must be a non-empty array of { host, port }, got ${Array.isArray(list) ? '[]' : typeof list}`);
+  }
+  const sentinels = list.map((entry: unknown, i) => {
+    const node = checkObject(`${name}.sentinels[${i}]`, entry);
+    checkKnownKeys(`${name}.sentinels[${i}]`, node, ['host', 'port']);
+    return { host: checkString(`${name}.sentinels[${i}].host`, node['host']), port: checkInteger(`${name}.sentinels[${i}].port`, node['port'], 1) };
+  });
+  return { name: primary, sentinels };
 }

@@ -9,6 +9,7 @@ import { PoolExecutor } from '../pool-executor.js';
 import { ThreadPool } from '../thread-pool.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../worker-pool.js';
 import { RedisConnection, redactUrl } from './connection.js';
+import type { SentinelOptions } from './connection.js';
 import { StageServer } from './stage-server.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -29,6 +30,8 @@ export interface ServedStage {
 
 export interface WorkerProcessOptions {
   url: string;
+  /** Follow the primary these sentinels name (--sentinel, --sentinel-name). */
+  sentinel: SentinelOptions | undefined;
   prefix: string;
   stages: ServedStage[];
   consumer: string;
@@ -51,7 +54,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const { log } = options;
   let commands: RedisConnection;
   try {
-    commands = await RedisConnection.open({ url: options.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: options.reconnectDeadlineMs });
+    commands = await RedisConnection.open({ url: options.url, sentinel: options.sentinel, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: options.reconnectDeadlineMs });
   } catch (error) {
     log(`could not reach Redis at ${redactUrl(options.url)}: ${describe(error)}`);
     return 1;
