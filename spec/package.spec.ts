@@ -43,9 +43,20 @@ describe('package', function () {
     const { clone, files } = await consumerProject();
     expect(existsSync(join(clone, STALE)), 'the planted module is gone after the pack').to.equal(false);
     expect(files).to.not.include(STALE);
-    const orphans = files.filter((f) => f.startsWith('dist/lib/') && f.endsWith('.js'))
+    // The bundle's shared chunks (npm run bundle) have no source of their own.
+    const orphans = files.filter((f) => f.startsWith('dist/lib/') && f.endsWith('.js') && !/^dist\/lib\/shared-\w+\.js$/.test(f))
       .filter((f) => !existsSync(join(clone, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
     expect(orphans).to.deep.equal([]);
+  });
+
+  it('ships its entries as bundles that load shared chunks, not the module tree (import time)', async () => {
+    const { dir } = await consumerProject();
+    for (const entry of ['dist/lib/index.js', 'dist/lib/run/redis/index.js', 'dist/lib/run/worker.js', 'dist/lib/cli/main.js']) {
+      const code = await readFile(join(dir, 'node_modules/async-task-pipeline', entry), 'utf8');
+      const ours = [...code.matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+)"/g)].map((m) => m[1]!);
+      expect(ours.length, `${entry} imports chunks`).to.be.greaterThan(0);
+      expect(ours.filter((s) => !/^(\.\.?\/)+shared-\w+\.js$/.test(s)), entry).to.deep.equal([]);
+    }
   });
 
   it('ships source maps that carry their sources, since lib/*.ts is not in the package', async () => {

@@ -57,6 +57,13 @@ export interface WorkerPoolStats {
   waitingStages: number;
   /** Seconds of computation per stage name, since the pool was made. */
   busySeconds: Record<string, number>;
+  /**
+   * Programs (a stage's module or function, with its context) sent to a
+   * thread to load, since the pool was made: equal stages share one, so a
+   * server that builds a pipeline per request should see this stop at about
+   * stages x threads.
+   */
+  programLoads: number;
 }
 
 /** What `pick` answers when the batch should go on a thread not yet started. */
@@ -71,6 +78,7 @@ export class ThreadPool {
   private pumping = false;
   private closedFlag = false;
   private readonly busy = new Map<string, number>();
+  private programLoads = 0;
   readonly programs = new Programs((program) => this.forget(program));
 
   constructor(private readonly options: ThreadPoolOptions) {
@@ -88,6 +96,7 @@ export class ThreadPool {
       busyThreads: live.filter((t) => t.inFlight > 0).length,
       waitingStages: this.waiters.size,
       busySeconds: Object.fromEntries(this.busy),
+      programLoads: this.programLoads,
     };
   }
 
@@ -194,6 +203,7 @@ export class ThreadPool {
       throw StageError.loadFailed(client.name, 'a worker thread', error);
     }
     const load = thread.sent.has(program.id) ? undefined : program.init;
+    if (load !== undefined) this.programLoads++;
     thread.sent.add(program.id);
     let reply: BatchReply;
     try {

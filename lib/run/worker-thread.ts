@@ -26,8 +26,7 @@ import type { BatchAnswer, BatchReply, BatchRequest, FatalMessage, ForgetRequest
 import { deserializeError } from './serialized-error.js';
 import { isDetached } from './transfer.js';
 import { workerExecArgv } from './worker-exec-argv.js';
-
-const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
+import { WORKER_ENTRY } from '../entry-files.js';
 
 /** The host's flags as workers get them (see worker-exec-argv.ts); the host's never change. */
 const EXEC_ARGV = workerExecArgv();
