@@ -278,6 +278,8 @@ console.log(out.join(','));
       const pool = new ThreadPool({ threads: 2, idleTimeoutMs: 10_000, resourceLimits: undefined });
       const busy = pool.take(client, false);
       await busy.ready;
+      // As a real load leaves it: sent, then loaded.
+      busy.sent.add(7);
       busy.loaded.add(7);
       return { pool, busy };
     }
@@ -287,9 +289,26 @@ console.log(out.join(','));
       const { pool, busy } = await oneBusyLoadedThread(client);
       expect(pool.take(client, false)).to.equal(busy);
       expect(pool.stats.threads, 'no thread started for it').to.equal(1);
-      expect(pool.hasRoom(client, false), 'past two batches on it, the next one spreads').to.equal(true);
-      expect(pool.take(client, false)).to.not.equal(busy);
-      expect(pool.stats.threads).to.equal(2);
+      await pool.close();
+    });
+
+    it('work known short waits for its full loaded thread rather than go to a thread that must load the program, and has one warm up', async () => {
+      let warmUps = 0;
+      const client: PoolClient = { name: 'short', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => 7, warmUp: () => { warmUps++; } };
+      const { pool, busy } = await oneBusyLoadedThread(client);
+      expect(pool.take(client, false), 'a second batch behind the first').to.equal(busy);
+      expect(pool.hasRoom(client, false), 'past two batches on it, it waits').to.equal(false);
+      expect(pool.stats.threads, 'no thread started for items').to.equal(1);
+      expect(warmUps, 'asked to warm a thread up').to.be.above(0);
+      // A thread warming up beside it (without the program yet) is no place for the batch either.
+      const [loading] = pool.threadsToWarm({ id: 7 } as Program, 2);
+      expect(loading, 'a second thread to warm').to.not.equal(undefined);
+      expect(loading, 'a second thread to warm').to.not.equal(busy);
+      expect(pool.hasRoom(client, false), 'not on the loading thread').to.equal(false);
+      // Once it has the program, it takes the batch.
+      loading!.loaded.add(7);
+      expect(pool.hasRoom(client, false)).to.equal(true);
+      expect(pool.take(client, false)).to.equal(loading);
       await pool.close();
     });
 
@@ -307,6 +326,7 @@ console.log(out.join(','));
       // A second thread started (as a stage's warm-up does) but without the program.
       const [loading] = pool.threadsToWarm({ id: 7 } as Program, 2);
       expect(loading, 'a second thread to warm').to.not.equal(undefined);
+      expect(loading, 'a second thread to warm').to.not.equal(busy);
       expect(pool.take(client, false)).to.equal(busy);
       await pool.close();
     });

@@ -171,6 +171,11 @@ export class PoolExecutor implements Executor, PoolClient {
     this.warmOthers();
   }
 
+  /** The pool asks when known-short work waits for a thread with the program (see ThreadPool.pick). */
+  warmUp(): void {
+    if (this.starting !== undefined) this.warmOthers();
+  }
+
   // Once the program loads, the other threads the stage may use start (if
   // the pool has not) and load it in the background: otherwise its second
   // batch waits for a thread's start, 40-80 ms, with ordered items behind it.
