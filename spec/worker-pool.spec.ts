@@ -13,7 +13,7 @@ import { ThreadPool } from '../lib/run/thread-pool.js';
 import type { PoolClient } from '../lib/run/thread-pool.js';
 import type { PoolThread } from '../lib/run/pool-thread.js';
 import type { Program } from '../lib/run/program.js';
-import { Collector, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
+import { Collector, Gate, fixture, range, rejectionOf, removeScripts, runNode, runThrough, waitUntil, writeScript } from './helpers.js';
 import type { CrashItem } from './fixtures/crashes.js';
 import type { Ran } from './fixtures/pool-work.js';
 
@@ -87,6 +87,21 @@ describe('worker pool', function () {
         expect(pool.stats.programLoads, 'no load with the items').to.equal(2);
         expect(out.map((r) => r.x)).to.deep.equal(range(64));
         expect(pool.stats.threads, 'concurrency 2 of 3 threads').to.equal(2);
+      } finally {
+        await pool.close();
+      }
+    });
+    it('runs the first item of a stage not started ahead before any other thread starts, and warms them once it is answered', async () => {
+      const pool = createWorkerPool({ threads: 2 });
+      const gate = new Gate();
+      try {
+        const s = stage({ module: fixture('gate.js'), export: 'gated' }, { pool, concurrency: 2, context: { gate: gate.buffer } });
+        const out = runThrough(s, [1]);
+        await gate.whenEntered(1);
+        expect(pool.stats.threads, 'only the first item\'s thread while it runs').to.equal(1);
+        gate.open();
+        expect(await out).to.deep.equal([1]);
+        await waitUntil(() => pool.stats.threads === 2 && pool.stats.programLoads === 2, 'the second thread to warm up');
       } finally {
         await pool.close();
       }

@@ -53,6 +53,14 @@ export interface Executor {
   /** Gets ready to run (spawns workers); rejects with a StageError. */
   start(): Promise<void>;
   /**
+   * After `start()`: readies the rest of what it may run on (the other
+   * threads), in the background. `Stage.start()` asks; a stage started by
+   * its first item does not, and the executor does it once that item's batch
+   * is answered, so that the first result does not share the cores with
+   * threads starting up.
+   */
+  warmUp?(): void;
+  /**
    * Whether a batch sent now would start without waiting behind another;
    * `alone`: on a worker with nothing else in flight.
    */

@@ -97,6 +97,13 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
    *   with (an AbortError when there was none)
    */
   start(): Promise<void> {
+    // Asked ahead of the data: every thread the stage may use gets ready too.
+    return this.begin().then(() => { if (!this.torn) this.executor.warmUp?.(); });
+  }
+
+  // The start a first item makes: that item runs first, the other threads
+  // warm up once it is answered (Executor.warmUp).
+  private begin(): Promise<void> {
     // A fused stage's members record their own metrics, not the chain.
     this.starting ??= Promise.all([this.executor.start(), attachMetrics(this.members ?? [this])]).then(
       () => { this.ready = true; },
@@ -132,7 +139,7 @@ export class Stage<In = unknown, Out = unknown> extends TaskDispatcher {
       return;
     }
     // A stage destroyed while starting is ending already: its write waits no answer.
-    this.start().then(() => this.accept(chunk, callback), (error: unknown) => { if (!this.torn) callback(error as Error); });
+    this.begin().then(() => this.accept(chunk, callback), (error: unknown) => { if (!this.torn) callback(error as Error); });
   }
 
   // Node calls _read once and then not again until we push, and it calls it

@@ -83,6 +83,7 @@ async function startStages(options: WorkerProcessOptions, commands: RedisConnect
     const pool = stagePool(stage, served.threads);
     served.pools.push(pool);
     await pool.start();
+    pool.warmUp();
     const reader = await commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
     served.readers.push(reader);
     served.servers.push(new StageServer({ ...options, stage: stage.name, threads: stage.threads, pool, commands, reader }));
