@@ -127,6 +127,31 @@ describe('a Redis transport shared by several producers', function () {
     expect(await suspectOfDeadProcess(true)).to.deep.equal(['0:died']);
   });
 
+  it('serves two loaded producers in turn: while both have batches out, neither gets more answers in a row than its window', async () => {
+    const prefix = uniquePrefix();
+    // One worker of one thread: the order it answers in is the order it served in.
+    await startWorkers(prefix, 1);
+    const monitor = server.monitor();
+    await monitor.started;
+    const count = 5000;
+    const runs = [0, 100_000].map((offset) => {
+      const s = stage(SQUARE, { transport: redisTransport({ url: server.url, prefix }), highWaterMark: 256 });
+      const sink = new Collector();
+      return { sink, done: pipeline(Readable.from(range(count).map((n): RemoteItem => ({ n: offset + n }))), s, sink) };
+    });
+    const first = await Promise.race(runs.map((run, i) => run.done.then(() => i)));
+    const otherOut = runs[1 - first]!.sink.chunks.length;
+    await Promise.all(runs.map((run) => run.done));
+    const answers = answerOrder(await monitor.stop(), `${prefix}:square:requests`);
+    // Both runs were answered while the other had batches out, many times.
+    expect(answers.contended).to.be.greaterThan(20);
+    // A run's batches out are at most its window (batch-pacing.ts: two per worker thread, at least 4);
+    // the stream is served first in, first out, so a waiting batch has at most that many of the other run's ahead of it.
+    expect(answers.longestStreak).to.be.at.most(4);
+    // The share: what the other run had out when the first run's last item came out.
+    expect(otherOut / count, `${otherOut} of ${count}`).to.be.greaterThan(0.5);
+  });
+
   it('drops unrun the waiting batches of a run whose reply stream has gone', async () => {
     const prefix = uniquePrefix();
     const dir = join(temp.dir, 'gone');
@@ -146,3 +171,37 @@ describe('a Redis transport shared by several producers', function () {
   });
 });
 
+/**
+ * From a MONITOR log: the answers (reply XADDs) in the order the worker
+ * wrote them, and the longest run of one producer's answers in a row while
+ * another producer had batches requested and not yet answered.
+ */
+function answerOrder(lines: string[], requests: string): { contended: number; longestStreak: number } {
+  const outstanding = new Map<string, number>();
+  let last: string | undefined;
+  let streak = 0;
+  let longestStreak = 0;
+  let contended = 0;
+  for (const line of lines) {
+    const request = new RegExp(`"XADD" "${requests}" "\\*" "r" "([^"]+)"`).exec(line);
+    if (request !== null) {
+      outstanding.set(request[1]!, (outstanding.get(request[1]!) ?? 0) + 1);
+      continue;
+    }
+    const answer = /"XADD" "([^"]+)" "NOMKSTREAM" "\*" "b" /.exec(line);
+    if (answer === null || !outstanding.has(answer[1]!)) continue;
+    const run = answer[1]!;
+    const othersWaiting = [...outstanding].some(([other, out]) => other !== run && out > 0);
+    if (!othersWaiting) {
+      last = undefined;
+      streak = 0;
+    } else {
+      contended++;
+      streak = run === last ? streak + 1 : 1;
+      last = run;
+      longestStreak = Math.max(longestStreak, streak);
+    }
+    outstanding.set(run, outstanding.get(run)! - 1);
+  }
+  return { contended, longestStreak };
+}
