@@ -3,14 +3,14 @@
 // (SIGSTOP) and resumed, down past the reconnect deadline, or out of memory.
 // Each server here is the spec's own, so that restarting it meets no other spec.
 
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { expect } from 'chai';
 import { StageError, stage } from 'async-task-pipeline';
 import { redisTransport } from 'async-task-pipeline/redis';
-import { Collector, fixture, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
+import { Collector, fixture, fixturePath, range, rejectionOf, runThrough, waitUntil } from './helpers.js';
 import { RedisServer, WorkerProcess, redisSuite, uniquePrefix } from './redis-helpers.js';
 import type { RemoteItem } from './fixtures/remote.js';
 
@@ -139,6 +139,26 @@ describe('a Redis transport across Redis restarts', function () {
       const out = await run();
       expect(out.map((r) => r.pid)).to.deep.equal(range(10).map(() => worker!.pid));
       expect(worker!.child.exitCode).to.equal(null);
+    });
+  });
+
+  it('makes a worker whose Redis stops answering (SIGSTOP) before its first read time out its commands and reconnect, then serve a run after SIGCONT', async () => {
+    await withOwnServer({}, async ({ own, prefix, dir, transport }) => {
+      const gate = join(dir, 'gate');
+      const worker = new WorkerProcess({ url: own.url, prefix, stages: [`${fixturePath('gated-load.js')}#square`], env: { ATP_GATE: gate } });
+      workers.push(worker);
+      // Connected, loading its stage: its reader not yet made, nothing read.
+      await waitUntil(() => existsSync(`${gate}.loading`), 'the worker loads its stage');
+      own.signal('SIGSTOP');
+      writeFileSync(gate, '');
+      // Without a time limit its first commands wait for ever on a server that never answers.
+      await waitUntil(() => /timeout/i.test(worker.stderr), 'the worker times out a command', 20_000);
+      own.signal('SIGCONT');
+      await worker.ready();
+      expect(worker.child.exitCode, worker.stderr).to.equal(null);
+      const out = (await runThrough(stage(SQUARE, { transport: transport() }), range(10).map((n) => ({ n })))) as Squared[];
+      expect(out.map((r) => r.pid)).to.deep.equal(range(10).map(() => worker.pid));
+      expect(worker.child.exitCode).to.equal(null);
     });
   });
 

@@ -6,6 +6,7 @@
 import { WorkerExit } from '../executor.js';
 import { serializeError } from '../serialized-error.js';
 import type { PoolExecutor } from '../pool-executor.js';
+import { isErrorReply } from './connection.js';
 import type { RedisConnection } from './connection.js';
 import { GROUP, Field, ReplyKind, isBusyGroup, requestKey, startedKey } from './keys.js';
 import { claimedOf, decode, encode, entriesOf, replyFields, text } from './wire.js';
@@ -61,8 +62,8 @@ export class StageServer {
   /** Serves until `stop()`, then finishes and answers what it holds. */
   async serve(): Promise<void> {
     const { reclaimAfterMs } = this.options;
-    await this.createGroup();
-    await this.answerOwnPending();
+    await this.retried(() => this.createGroup());
+    await this.retried(() => this.answerOwnPending());
     // Three heartbeats per reclaim period: a live worker's batches never look idle.
     this.timers.push(setInterval(() => this.heartbeat(), Math.max(10, reclaimAfterMs / 3)));
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(10, reclaimAfterMs / 4)));
@@ -293,6 +294,23 @@ export class StageServer {
       if (Array.isArray(pending) && pending.length === 0) await commands.send(['XGROUP', 'DELCONSUMER', this.requests, GROUP, consumer]);
     } catch {
       // Leaving is tidiness only; a consumer with nothing pending harms nobody.
+    }
+  }
+
+  /**
+   * A start-up step, tried again while the connection is being replaced (a
+   * frozen server timed it out); a refusal (an error reply: no permission)
+   * still stops the stage.
+   */
+  private async retried(step: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        if (this.stopping || isErrorReply(error)) throw error;
+        this.options.log(`stage "${this.options.stage}": start-up command failed: ${(error as Error).message}; trying again`);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
     }
   }
 
