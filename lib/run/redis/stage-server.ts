@@ -13,6 +13,7 @@ import { claimedOf, decode, encode, entriesOf, replyFields, text } from './wire.
 import type { Entry } from './wire.js';
 import { encodeReply } from './reply-payload.js';
 import { hadBegun, isSuspect, markBegun, putBack } from './suspects.js';
+import { discard, goneRuns } from './gone-runs.js';
 
 // A blocking read returns at least this often, so that a drain starts soon.
 const READ_BLOCK_MS = 1_000;
@@ -96,12 +97,16 @@ export class StageServer {
       return;
     }
     const entries = entriesOf(reply);
-    const gone = await this.goneRuns(entries);
+    const { commands, log, stage } = this.options;
+    // A run whose reply stream is gone (gone-runs.ts): its batches would run for nobody.
+    const gone = await goneRuns(commands, entries);
     // Entries a read returns are in this consumer's pending list: they are
     // run and answered even when a drain began meanwhile.
     for (const entry of entries) {
       if (gone.has(text(entry, Field.ReplyTo))) {
-        void this.discard(entry);
+        discard(commands, this.requests, entry).catch((error: unknown) => {
+          log(`stage "${stage}": could not drop entry ${entry.id} of a run that has gone: ${(error as Error).message}`);
+        });
         continue;
       }
       const held = { entry, alone: isSuspect(entry) };
@@ -109,27 +114,6 @@ export class StageServer {
       this.queue.push(held);
     }
     this.pump();
-  }
-
-  /**
-   * The runs among these entries' whose reply stream is gone: their producer
-   * closed, or died and its stream expired. Their batches would run for
-   * nobody, so they are dropped unrun. One EXISTS per run, pipelined: one
-   * round trip per read. A failed check counts the run as alive.
-   */
-  private async goneRuns(entries: Entry[]): Promise<Set<string>> {
-    const runs = [...new Set(entries.map((entry) => text(entry, Field.ReplyTo)))];
-    const exists = await Promise.all(runs.map((run) => this.options.commands.send(['EXISTS', run]).then(Number, () => 1)));
-    return new Set(runs.filter((_, i) => exists[i] === 0));
-  }
-
-  /** A batch of a run that has gone: acknowledged and deleted, never run. */
-  private async discard(entry: Entry): Promise<void> {
-    try {
-      await this.options.commands.transaction([['XACK', this.requests, GROUP, entry.id], ['XDEL', this.requests, entry.id]]);
-    } catch (error) {
-      this.options.log(`stage "${this.options.stage}": could not drop entry ${entry.id} of a run that has gone: ${(error as Error).message}`);
-    }
   }
 
   /**
