@@ -110,6 +110,26 @@ export class RedisServer {
   cli(...args: string[]): string {
     return spawnSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8' }).stdout;
   }
+
+  /**
+   * Records every command the server runs, in the order it runs them
+   * (redis-cli MONITOR; a transaction's commands as EXEC runs them), until
+   * `stop()`, which resolves with the lines. Resolves `started` once recording.
+   */
+  monitor(): { started: Promise<void>; stop: () => Promise<string[]> } {
+    const child = spawn('redis-cli', ['-p', String(this.port), 'MONITOR'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let output = '';
+    child.stdout.setEncoding('latin1').on('data', (text: string) => { output += text; });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    return {
+      started: waitUntil(() => output.startsWith('OK'), 'MONITOR records'),
+      stop: async () => {
+        child.kill();
+        await exited;
+        return output.split('\n');
+      },
+    };
+  }
 }
 
 /**

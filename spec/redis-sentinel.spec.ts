@@ -120,14 +120,20 @@ describe('a Redis transport behind Redis Sentinel', function () {
     await runAcrossFailover((old) => old.stop('SIGKILL'));
   });
 
-  it('outputs every item once and in order through a SENTINEL FAILOVER that demotes the primary to a replica mid-run', async () => {
+  it('follows a SENTINEL FAILOVER that demotes the primary mid-run at its +switch-master, before the old primary drops its clients, and outputs every item once and in order', async () => {
     // The killed primary comes back; the sentinels make it a replica of the new one.
     await primary.start();
     await eventually(() => primary.cli('INFO', 'replication').includes('master_link_status:up'), 'the old primary is a replica in sync');
     await eventually(() => /num-slaves\n1\n/.test(sentinels[0]!.cli('SENTINEL', 'MASTER', 'mymaster')), 'the sentinels know it as the replica');
-    await runAcrossFailover(() => {
+    await runAcrossFailover(async (old) => {
+      const next = old === primary ? replica : primary;
       expect(sentinels[0]!.cli('SENTINEL', 'FAILOVER', 'mymaster').trim()).to.equal('OK');
-      return Promise.resolve();
+      // The producer's reader (the one client whose last command is XREAD)
+      // on the new primary while the old one still answers as a primary:
+      // it moved on +switch-master, not when the old primary, converted by
+      // Sentinel seconds later, dropped its clients.
+      await eventually(() => /cmd=xread /.test(next.cli('CLIENT', 'LIST')), "the producer's reader is on the new primary");
+      expect(old.cli('ROLE').split('\n')[0]).to.equal('master');
     });
   });
 });

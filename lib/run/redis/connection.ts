@@ -5,30 +5,14 @@
 // Buffer, so that v8-serialized payloads cross untouched.
 
 import { ErrorReply, createClient, RESP_TYPES } from 'redis';
+import { primaryUrl, watchSwitches } from './sentinel.js';
+import type { SentinelClient, SentinelOptions } from './sentinel.js';
+
+export type { SentinelOptions } from './sentinel.js';
 
 /** A RESP2 reply: bulk strings as Buffers, integers as numbers, nil as null. */
 export type RawReply = Buffer | string | number | null | RawReply[];
 export type Command = ReadonlyArray<string | Buffer>;
-
-/**
- * Where the sentinels of a Sentinel-managed primary are, and its name there
- * (node-redis's `createSentinel` calls these `name` and `sentinelRootNodes`).
- * @example
- * ```js
- * const sentinel = { name: 'mymaster', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }] };
- * ```
- */
-export interface SentinelOptions {
-  /** The name the sentinels monitor the primary under (`sentinel monitor NAME …`). */
-  name: string;
-  /** The sentinels to ask, in order, until one knows the primary. */
-  sentinels: ReadonlyArray<{
-    /** A sentinel's host name or address. */
-    host: string;
-    /** Its port (Sentinel's default is 26379). */
-    port: number;
-  }>;
-}
 
 export interface ConnectionOptions {
   /**
@@ -105,6 +89,9 @@ export class RedisConnection {
   // sentinels name now; commands sent meanwhile wait for it.
   private client!: Client;
   private replacing: Promise<Client> | undefined;
+  private watcher: { close: () => void } | undefined;
+  /** host:port of the server the client was last connected to. */
+  private address = '';
 
   private constructor(private readonly options: ConnectionOptions) {}
 
@@ -112,12 +99,22 @@ export class RedisConnection {
   static async open(options: ConnectionOptions): Promise<RedisConnection> {
     const connection = new RedisConnection(options);
     connection.client = await connection.connectClient();
+    // After a SENTINEL FAILOVER of a primary that still runs, the old
+    // primary takes writes (then lost) until Sentinel converts it and drops
+    // its clients, ~10 s later: the sentinels' +switch-master says it at once.
+    if (options.sentinel !== undefined) {
+      const name = options.sentinel.name;
+      connection.watcher = watchSwitches(options.sentinel, options.connectTimeoutMs, sentinelClient, (address) => {
+        // A client made after the switch is on the new primary already.
+        if (address !== connection.address) connection.switchPrimary(new Error(`the sentinels switched the primary "${name}" to ${address} (+switch-master)`));
+      });
+    }
     return connection;
   }
 
   private async connectClient(): Promise<Client> {
     const { sentinel } = this.options;
-    const url = sentinel === undefined ? this.options.url : await primaryUrl(this.options.url, sentinel, this.options.connectTimeoutMs);
+    const url = sentinel === undefined ? this.options.url : await primaryUrl(this.options.url, sentinel, this.options.connectTimeoutMs, sentinelClient);
     let firstError: Error | undefined;
     const client = makeClient(this.options, url, (cause) => this.down(client, cause));
     // node-redis throws an 'error' with no listener; the failure reaches us
@@ -132,6 +129,7 @@ export class RedisConnection {
       client.destroy();
       throw firstError ?? error;
     }
+    this.address = new URL(url).host;
     return client;
   }
 
@@ -169,6 +167,22 @@ export class RedisConnection {
       delay = Math.min(delay * 2, 500);
     }
     throw last;
+  }
+
+  /**
+   * The sentinels announced a new primary (+switch-master): the
+   * client is closed now and replaced through the sentinels, as after a
+   * lost connection. Commands in flight on it fail as on a lost connection.
+   */
+  private switchPrimary(cause: Error): void {
+    if (this.closing || this.replacing !== undefined || this.lostError !== undefined) return;
+    const old = this.client;
+    this.down(old, cause);
+    try {
+      old.destroy();
+    } catch {
+      // Already closed.
+    }
   }
 
   private current(): Client | Promise<Client> {
@@ -217,6 +231,7 @@ export class RedisConnection {
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    this.watcher?.close();
     try {
       this.client.destroy();
     } catch {
@@ -231,34 +246,9 @@ export class RedisConnection {
   }
 }
 
-/**
- * The URL of the primary the sentinels name, with the scheme, credentials
- * and database of `url`. Sentinels are asked in turn with a plain client; the
- * first that names one wins (they agree once a failover is done).
- */
-async function primaryUrl(url: string, sentinel: SentinelOptions, connectTimeoutMs: number): Promise<string> {
-  const errors: string[] = [];
-  for (const { host, port } of sentinel.sentinels) {
-    const client = createClient({ RESP: 2, socket: { host, port, connectTimeout: connectTimeoutMs, reconnectStrategy: false } });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const reply = await client.sendCommand<[string, string] | null>(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', sentinel.name]);
-      if (reply === null) {
-        errors.push(`${host}:${port} knows no primary "${sentinel.name}"`);
-        continue;
-      }
-      const parsed = new URL(url);
-      parsed.hostname = String(reply[0]);
-      parsed.port = String(reply[1]);
-      return parsed.href;
-    } catch (error) {
-      errors.push(`${host}:${port}: ${(error as Error).message}`);
-    } finally {
-      client.destroy();
-    }
-  }
-  throw new Error(`no sentinel named the primary "${sentinel.name}" (${errors.join('; ')})`);
+/** A plain client to a sentinel, for sentinel.ts: no reconnect, replies as strings. */
+function sentinelClient(host: string, port: number, connectTimeoutMs: number): SentinelClient {
+  return createClient({ RESP: 2, socket: { host, port, connectTimeout: connectTimeoutMs, reconnectStrategy: false } });
 }
 
 async function checkPrimary(client: Client, url: string): Promise<void> {

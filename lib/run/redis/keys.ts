@@ -17,6 +17,14 @@ export function replyKey(prefix: string, stage: string, run: string): string {
   return `${prefix}:${stage}:replies:${run}`;
 }
 
+/**
+ * The set of suspect entries (Field.Alone) a worker process has begun to
+ * run: a dead process's suspect counts a death only if it had begun.
+ */
+export function startedKey(prefix: string, stage: string): string {
+  return `${prefix}:${stage}:suspects-started`;
+}
+
 /** Field names of stream entries: one letter each, they travel with every batch. */
 export const Field = {
   /** Request: the reply stream. */

@@ -49,6 +49,36 @@ export async function reconnectUntil(
 }
 
 /**
+ * Opens the pair again and makes on the server what the run needs
+ * (`prepare`), until both succeed or `deadlineMs` passes or `cancelled()`:
+ * a pair whose preparation fails (the server went again) is closed and
+ * another tried. Rejects with the last error (`cause` if none was tried).
+ */
+export async function reconnectPrepared(
+  options: ConnectionOptions,
+  readerOverrides: Partial<ConnectionOptions>,
+  deadlineMs: number,
+  cancelled: () => boolean,
+  prepare: (commands: RedisConnection) => Promise<void>,
+  cause: unknown,
+): Promise<ConnectionPair> {
+  let lastError = cause;
+  while (Date.now() < deadlineMs && !cancelled()) {
+    let pair: ConnectionPair | undefined;
+    try {
+      pair = await reconnectUntil(options, readerOverrides, deadlineMs, cancelled);
+      await prepare(pair.commands);
+      return pair;
+    } catch (error) {
+      lastError = error;
+      pair?.reader.close();
+      pair?.commands.close();
+    }
+  }
+  throw lastError;
+}
+
+/**
  * The connection, or a timeout error after `ms`: a server that accepts the
  * socket but never answers (stopped with SIGSTOP) would hold the handshake
  * for ever. A connection that comes after all is closed.

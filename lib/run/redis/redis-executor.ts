@@ -10,18 +10,17 @@ import type { Executor, RunResult } from '../executor.js';
 import type { SerializedError } from '../protocol.js';
 import { deserializeError } from '../serialized-error.js';
 import { RedisConnection, isErrorReply, redactUrl } from './connection.js';
+import { isOutOfMemory, keepRepliesAlive, outOfMemory, prepareRun } from './reply-stream.js';
 import type { ConnectionOptions } from './connection.js';
-import { GROUP, Field, ReplyKind, isBusyGroup, replyKey, requestKey } from './keys.js';
+import { Field, ReplyKind, replyKey, requestKey } from './keys.js';
 import { decode, encode, entriesOf, requestFields, text } from './wire.js';
 import type { Entry, WireReply } from './wire.js';
 import { runSendable } from './sendable.js';
-import { reconnectUntil } from './reconnect.js';
+import { reconnectPrepared } from './reconnect.js';
 import { BatchPacing } from './batch-pacing.js';
+import { UnansweredBatches } from './unanswered-batches.js';
+import type { Unanswered } from './unanswered-batches.js';
 
-// A reply stream outlives a producer that dies without cleaning up by at most
-// this long; a live producer refreshes it well before.
-const REPLY_TTL_MS = 120_000;
-const REFRESH_MS = 20_000;
 const READ_BLOCK_MS = 1_000;
 // The reader hears from Redis at least once per READ_BLOCK_MS: this much
 // silence means the server stopped answering.
@@ -39,16 +38,6 @@ export interface RedisExecutorOptions {
   reconnectDeadlineMs: number;
 }
 
-interface Outstanding {
-  resolve: (reply: RunResult) => void;
-  reject: (error: unknown) => void;
-  /** The request entry's id (undefined if XADD failed or is still to be sent). */
-  entryId: Promise<string | undefined>;
-  alone: boolean;
-  /** Kept until answered: a server that restarted without its data gets it again. */
-  payload: Buffer;
-}
-
 export class RedisExecutor implements Executor {
   private readonly requests: string;
   private readonly replies: string;
@@ -59,9 +48,7 @@ export class RedisExecutor implements Executor {
   private abortStart: ((error: Error) => void) | undefined;
   private closing: Promise<void> | undefined;
   private refresher: NodeJS.Timeout | undefined;
-  private readonly outstanding = new Map<number, Outstanding>();
-  private nextBatch = 0;
-  private suspects = 0;
+  private readonly outstanding = new UnansweredBatches();
   private lastReplyId = '0-0';
   private readonly pacing: BatchPacing;
   private failure: StageError | undefined;
@@ -69,8 +56,6 @@ export class RedisExecutor implements Executor {
   private reconnecting: Promise<void> | undefined;
   /** Times the connections were made again (specs read it). */
   reconnects = 0;
-  /** Replies to batches already answered (a worker that was thought dead), dropped. */
-  duplicates = 0;
 
   constructor(private readonly options: RedisExecutorOptions) {
     this.requests = requestKey(options.prefix, options.stage);
@@ -88,12 +73,17 @@ export class RedisExecutor implements Executor {
     return this.starting;
   }
 
+  /** Replies to batches already answered (a worker that was thought dead), dropped (specs read it). */
+  get duplicates(): number {
+    return this.outstanding.duplicates;
+  }
+
   hasRoom(alone = false): boolean {
     // A failed transport takes the next batch only to reject it: the stage then fails.
     if (this.failure !== undefined) return true;
     // A suspect of a death runs with nothing else of this stage out, so that
     // if its worker process dies again, the suspect is the cause.
-    if (this.suspects > 0) return false;
+    if (this.outstanding.suspects > 0) return false;
     if (alone) return this.outstanding.size === 0;
     return this.outstanding.size < this.pacing.window();
   }
@@ -110,13 +100,9 @@ export class RedisExecutor implements Executor {
     } catch {
       return runSendable(inputs, (sendable) => this.run(sendable, alone));
     }
-    const batch = this.nextBatch++;
-    const reply = new Promise<RunResult>((resolve, reject) => {
-      this.outstanding.set(batch, { resolve, reject, entryId: Promise.resolve(undefined), alone, payload });
-    });
+    const { batch, waiting, reply } = this.outstanding.add(alone, payload);
     // While reconnecting the batch waits: the reconnect sends every batch out.
-    if (this.reconnecting === undefined) this.send(batch, this.outstanding.get(batch)!);
-    if (alone) this.suspects++;
+    if (this.reconnecting === undefined) this.send(batch, waiting);
     if (this.outstanding.size === 1) this.keepAlive(true);
     return reply;
   }
@@ -125,7 +111,7 @@ export class RedisExecutor implements Executor {
    * Commands sent in one tick go out as one pipeline (node-redis), so the
    * batches of one dispatch cost one round trip.
    */
-  private send(batch: number, waiting: Outstanding): void {
+  private send(batch: number, waiting: Unanswered): void {
     waiting.entryId = this.commands!.send(['XADD', this.requests, '*', ...requestFields(this.replies, batch, waiting.alone, waiting.payload)]).then(
       (id) => String(id),
       (error: unknown) => {
@@ -174,23 +160,9 @@ export class RedisExecutor implements Executor {
     this.keepAlive(false);
   }
 
-  /**
-   * What a run needs on the server, made on a first connection and again
-   * after a restart that lost it: the group (MKSTREAM; BUSYGROUP when it is
-   * still there) and the reply stream.
-   */
+  /** The group and the reply stream (reply-stream.ts), and where to read replies from. */
   private async prepare(commands: RedisConnection): Promise<void> {
-    await commands.send(['XGROUP', 'CREATE', this.requests, GROUP, '0', 'MKSTREAM']).catch((error: unknown) => {
-      if (!isBusyGroup(error)) throw error;
-    });
-    // A reply stream lost with the server's data is read again from its
-    // start; one still there, from the last reply read.
-    if (Number(await commands.send(['EXISTS', this.replies])) === 0) this.lastReplyId = '0-0';
-    // The reply stream exists before any worker answers: workers add to it
-    // with NOMKSTREAM, so that replies to a run that has gone create nothing.
-    const opened = String(await commands.send(['XADD', this.replies, '*', 'open', '1']));
-    if (this.lastReplyId === '0-0') this.lastReplyId = opened;
-    await commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]);
+    this.lastReplyId = await prepareRun(commands, this.requests, this.replies, this.lastReplyId);
   }
 
   /** Watches the connections, keeps the reply stream alive and starts reading replies. */
@@ -198,13 +170,7 @@ export class RedisExecutor implements Executor {
     const commands = this.commands!;
     commands.onLost((error) => this.onLost(error));
     this.reader!.onLost((error) => this.onLost(error));
-    // The marker is a write Redis refuses at maxmemory as it refuses the
-    // workers' replies: a run whose replies cannot be written fails with the
-    // out-of-memory message within REFRESH_MS instead of waiting for ever.
-    this.refresher = setInterval(() => {
-      commands.send(['XADD', this.replies, 'NOMKSTREAM', '*', 'open', '1']).catch((error: unknown) => this.onCommandFailed(error));
-      commands.send(['PEXPIRE', this.replies, String(REPLY_TTL_MS)]).catch((error: unknown) => this.onCommandFailed(error));
-    }, REFRESH_MS).unref();
+    this.refresher = keepRepliesAlive(commands, this.replies, (error) => this.onCommandFailed(error));
     void this.readReplies(this.reader!);
   }
 
@@ -229,29 +195,21 @@ export class RedisExecutor implements Executor {
     clearInterval(this.refresher);
     this.reader?.close();
     this.commands?.close();
-    const deadline = Date.now() + reconnectDeadlineMs;
     const cancelled = (): boolean => this.closing !== undefined;
-    let lastError: unknown = cause;
-    let connected = false;
-    while (!connected && Date.now() < deadline && !cancelled()) {
-      try {
-        const pair = await reconnectUntil(connection, { silenceTimeoutMs: SILENCE_TIMEOUT_MS }, deadline, cancelled);
-        this.commands = pair.commands;
-        this.reader = pair.reader;
-        await this.prepare(pair.commands);
-        connected = true;
-      } catch (error) {
-        lastError = error;
-        this.reader?.close();
-        this.commands?.close();
-      }
-    }
-    if (cancelled()) return;
-    if (!connected) {
+    let pair;
+    try {
+      const prepare = (commands: RedisConnection): Promise<void> => this.prepare(commands);
+      pair = await reconnectPrepared(connection, { silenceTimeoutMs: SILENCE_TIMEOUT_MS }, Date.now() + reconnectDeadlineMs, cancelled, prepare, cause);
+    } catch (error) {
+      if (cancelled()) return;
       this.reconnecting = undefined;
-      this.fail(lastError, `lost its connection to Redis at ${redactUrl(connection.url)} and could not reconnect within options.reconnectDeadlineMs (${reconnectDeadlineMs} ms)`);
+      this.fail(error, `lost its connection to Redis at ${redactUrl(connection.url)} and could not reconnect within options.reconnectDeadlineMs (${reconnectDeadlineMs} ms)`);
       return;
     }
+    // Closing meanwhile: shutDown cleans up through the new connections.
+    this.commands = pair.commands;
+    this.reader = pair.reader;
+    if (cancelled()) return;
     this.reconnects++;
     this.reconnecting = undefined;
     this.resend();
@@ -261,8 +219,7 @@ export class RedisExecutor implements Executor {
 
   /** The batches out, taken back from the request stream if it kept them, and sent again. */
   private resend(): void {
-    const batches = [...this.outstanding.entries()];
-    for (const [batch, waiting] of batches) {
+    for (const [batch, waiting] of this.outstanding.entries()) {
       const old = waiting.entryId;
       // A worker that already holds the old entry still answers it; whichever answer comes first counts.
       void old.then((id) => {
@@ -309,15 +266,10 @@ export class RedisExecutor implements Executor {
     // The reply stream's own 'open' entries (one per connect) answer nothing.
     if (!entry.fields.has(Field.Kind)) return;
     const batch = Number(text(entry, Field.Batch));
-    const waiting = this.outstanding.get(batch);
     // At-least-once delivery: a batch answered twice (its worker was thought
     // dead, then answered after all) keeps its first answer.
-    if (waiting === undefined) {
-      this.duplicates++;
-      return;
-    }
-    this.outstanding.delete(batch);
-    if (waiting.alone) this.suspects--;
+    const waiting = this.outstanding.answer(batch);
+    if (waiting === undefined) return;
     if (this.outstanding.size === 0) this.keepAlive(false);
     const worker = text(entry, Field.Worker);
     this.pacing.seen(worker, Number(text(entry, Field.Threads)) || 1, receivedAt);
@@ -350,9 +302,7 @@ export class RedisExecutor implements Executor {
   private fail(cause: unknown, what = ` lost its connection to Redis at ${redactUrl(this.options.connection.url)}`): void {
     if (this.failure !== undefined || this.closing !== undefined) return;
     this.failure = StageError.transportFailed(this.options.stage, what.trimStart(), cause);
-    for (const waiting of this.outstanding.values()) waiting.reject(this.failure);
-    this.outstanding.clear();
-    this.suspects = 0;
+    this.outstanding.rejectAll(this.failure);
   }
 
   private async shutDown(): Promise<void> {
@@ -360,10 +310,7 @@ export class RedisExecutor implements Executor {
     this.abortStart?.(StageError.transportFailed(this.options.stage, 'closed while connecting', new Error('closed')));
     await this.connecting?.catch(() => undefined);
     await this.reconnecting;
-    const closed = new Error('the stage closed before this batch was answered');
-    const waiting = [...this.outstanding.values()];
-    this.outstanding.clear();
-    for (const batch of waiting) batch.reject(closed);
+    const waiting = this.outstanding.rejectAll(new Error('the stage closed before this batch was answered'));
     // An XADD may still be on its way: its id is needed to take it back.
     const entryIds = (await Promise.all(waiting.map((batch) => batch.entryId))).filter((id) => id !== undefined);
     this.reader?.close();
@@ -383,18 +330,4 @@ export class RedisExecutor implements Executor {
     }
     commands.close();
   }
-}
-
-/** An error reply of a server at maxmemory under noeviction. */
-function isOutOfMemory(error: unknown): boolean {
-  return isErrorReply(error) && (error as Error).message.startsWith('OOM');
-}
-
-/**
- * Why and what to do. Not a code of its own: the stage fails as on any
- * transport failure, and the message carries the fix.
- */
-function outOfMemory(url: string): string {
-  return `failed: Redis at ${redactUrl(url)} refused a batch because it is out of memory (maxmemory); `
-    + "give it more memory (maxmemory) and keep maxmemory-policy noeviction, so that it never evicts the stage's streams";
 }

@@ -6,11 +6,14 @@
 import { WorkerExit } from '../executor.js';
 import { serializeError } from '../serialized-error.js';
 import type { PoolExecutor } from '../pool-executor.js';
+import { isErrorReply } from './connection.js';
 import type { RedisConnection } from './connection.js';
-import { GROUP, Field, ReplyKind, isBusyGroup, requestKey } from './keys.js';
+import { GROUP, Field, ReplyKind, isBusyGroup, requestKey, startedKey } from './keys.js';
 import { claimedOf, decode, encode, entriesOf, replyFields, text } from './wire.js';
 import type { Entry } from './wire.js';
 import { encodeReply } from './reply-payload.js';
+import { hadBegun, isSuspect, markBegun, putBack } from './suspects.js';
+import { discard, goneRuns } from './gone-runs.js';
 
 // A blocking read returns at least this often, so that a drain starts soon.
 const READ_BLOCK_MS = 1_000;
@@ -39,6 +42,7 @@ interface Held {
 
 export class StageServer {
   private readonly requests: string;
+  private readonly started: string;
   /** Batches this process has fetched and not yet answered, by entry id. */
   private readonly held = new Map<string, Held>();
   private readonly queue: Held[] = [];
@@ -46,9 +50,12 @@ export class StageServer {
   private wake: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private reclaiming = false;
+  /** A suspect is running: nothing else starts on this process until it is answered. */
+  private aloneRunning = false;
 
   constructor(private readonly options: StageServerOptions) {
     this.requests = requestKey(options.prefix, options.stage);
+    this.started = startedKey(options.prefix, options.stage);
     // The process's threads are shared by its stages: room also opens when another stage's batch ends.
     options.pool.onRoom(() => this.pump());
   }
@@ -56,8 +63,8 @@ export class StageServer {
   /** Serves until `stop()`, then finishes and answers what it holds. */
   async serve(): Promise<void> {
     const { reclaimAfterMs } = this.options;
-    await this.createGroup();
-    await this.answerOwnPending();
+    await this.retried(() => this.createGroup());
+    await this.retried(() => this.answerOwnPending());
     // Three heartbeats per reclaim period: a live worker's batches never look idle.
     this.timers.push(setInterval(() => this.heartbeat(), Math.max(10, reclaimAfterMs / 3)));
     this.timers.push(setInterval(() => void this.reclaim(), Math.max(10, reclaimAfterMs / 4)));
@@ -90,40 +97,23 @@ export class StageServer {
       return;
     }
     const entries = entriesOf(reply);
-    const gone = await this.goneRuns(entries);
+    const { commands, log, stage } = this.options;
+    // A run whose reply stream is gone (gone-runs.ts): its batches would run for nobody.
+    const gone = await goneRuns(commands, entries);
     // Entries a read returns are in this consumer's pending list: they are
     // run and answered even when a drain began meanwhile.
     for (const entry of entries) {
       if (gone.has(text(entry, Field.ReplyTo))) {
-        void this.discard(entry);
+        discard(commands, this.requests, entry).catch((error: unknown) => {
+          log(`stage "${stage}": could not drop entry ${entry.id} of a run that has gone: ${(error as Error).message}`);
+        });
         continue;
       }
-      const held = { entry, alone: text(entry, Field.Alone) === '1' };
+      const held = { entry, alone: isSuspect(entry) };
       this.held.set(entry.id, held);
       this.queue.push(held);
     }
     this.pump();
-  }
-
-  /**
-   * The runs among these entries' whose reply stream is gone: their producer
-   * closed, or died and its stream expired. Their batches would run for
-   * nobody, so they are dropped unrun. One EXISTS per run, pipelined: one
-   * round trip per read. A failed check counts the run as alive.
-   */
-  private async goneRuns(entries: Entry[]): Promise<Set<string>> {
-    const runs = [...new Set(entries.map((entry) => text(entry, Field.ReplyTo)))];
-    const exists = await Promise.all(runs.map((run) => this.options.commands.send(['EXISTS', run]).then(Number, () => 1)));
-    return new Set(runs.filter((_, i) => exists[i] === 0));
-  }
-
-  /** A batch of a run that has gone: acknowledged and deleted, never run. */
-  private async discard(entry: Entry): Promise<void> {
-    try {
-      await this.options.commands.transaction([['XACK', this.requests, GROUP, entry.id], ['XDEL', this.requests, entry.id]]);
-    } catch (error) {
-      this.options.log(`stage "${this.options.stage}": could not drop entry ${entry.id} of a run that has gone: ${(error as Error).message}`);
-    }
   }
 
   /**
@@ -135,12 +125,20 @@ export class StageServer {
     return Math.max(0, 2 * this.options.threads - this.held.size);
   }
 
+  /**
+   * Starts what is queued, in order. A suspect runs on a process running
+   * nothing else, of any run: the pool's `alone` keeps it only on a thread
+   * of its own, and another producer's poison on the next thread would kill
+   * the process and be counted against this run's suspect (issue 19).
+   */
   private pump(): void {
     const pool = this.options.pool;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.aloneRunning) {
       const next = this.queue[0]!;
-      if (next.alone ? this.held.size > this.queue.length || !pool.hasRoom(true) : !pool.hasRoom(false)) return;
+      const running = this.held.size - this.queue.length;
+      if (next.alone ? running > 0 || !pool.hasRoom(true) : !pool.hasRoom(false)) return;
       this.queue.shift();
+      if (next.alone) this.aloneRunning = true;
       void this.execute(next);
     }
   }
@@ -149,6 +147,8 @@ export class StageServer {
     const { entry, alone } = held;
     let kind: ReplyKind;
     let payload: Buffer;
+    // Marked before it runs, so that a death from now on is the suspect's own.
+    if (alone) await this.markStarted(entry);
     try {
       const reply = await this.options.pool.run(decode<unknown[]>(entry.fields.get(Field.Data)), alone);
       kind = ReplyKind.Done;
@@ -161,11 +161,12 @@ export class StageServer {
     }
     await this.answer(entry, kind, payload);
     this.held.delete(entry.id);
+    if (alone) this.aloneRunning = false;
     this.pump();
     this.wakeUp();
   }
 
-  /** The reply, the acknowledgement and the deletion of the request, all or none. */
+  /** The reply, the acknowledgement and the deletion of the request (and its start mark), all or none. */
   private async answer(entry: Entry, kind: ReplyKind, payload: Buffer): Promise<void> {
     const { commands, consumer, threads, log } = this.options;
     try {
@@ -175,6 +176,7 @@ export class StageServer {
         ['XADD', text(entry, Field.ReplyTo), 'NOMKSTREAM', '*', ...replyFields(text(entry, Field.Batch), kind, consumer, threads, payload)],
         ['XACK', this.requests, GROUP, entry.id],
         ['XDEL', this.requests, entry.id],
+        ...(isSuspect(entry) ? [['SREM', this.started, entry.id]] : []),
       ]);
     } catch (error) {
       log(`stage "${this.options.stage}": could not answer entry ${entry.id}: ${(error as Error).message}`);
@@ -213,7 +215,7 @@ export class StageServer {
         ]));
         cursor = claimed.cursor;
         const cause = `a worker process held this batch ${reclaimAfterMs} ms without a heartbeat; it was reclaimed by "${consumer}"`;
-        for (const entry of claimed.entries) await this.answer(entry, ReplyKind.Died, encode(serializeError(new Error(cause))));
+        for (const entry of claimed.entries) await this.answerDead(entry, cause);
       } while (cursor !== '0-0' && !this.stopping);
     } catch (error) {
       this.options.log(`stage "${this.options.stage}": reclaim failed: ${(error as Error).message}`);
@@ -228,7 +230,35 @@ export class StageServer {
       'XREADGROUP', 'GROUP', GROUP, this.options.consumer, 'COUNT', '1000', 'STREAMS', this.requests, '0',
     ]);
     const cause = `the worker process "${this.options.consumer}" stopped with this batch; a new process of that name answers for it`;
-    for (const entry of entriesOf(reply)) await this.answer(entry, ReplyKind.Died, encode(serializeError(new Error(cause))));
+    for (const entry of entriesOf(reply)) await this.answerDead(entry, cause);
+  }
+
+  /**
+   * A batch whose process died with it. A suspect that process had not
+   * begun (it waited behind a batch that killed the process, perhaps another
+   * producer's) goes back to the stream unrun: answered as a death, the
+   * death would count against an item that never ran. Any other batch is
+   * answered as a death, and its producer runs its items again alone.
+   */
+  private async answerDead(entry: Entry, cause: string): Promise<void> {
+    const { commands, log, stage } = this.options;
+    if (isSuspect(entry) && !(await hadBegun(commands, this.started, entry))) {
+      await putBack(commands, this.requests, entry).catch((error: unknown) => {
+        log(`stage "${stage}": could not put back entry ${entry.id}: ${(error as Error).message}`);
+      });
+      return;
+    }
+    await this.answer(entry, ReplyKind.Died, encode(serializeError(new Error(cause))));
+  }
+
+  /** A suspect is about to run: marked begun, so that from now on this process's death is its death. */
+  private async markStarted(entry: Entry): Promise<void> {
+    try {
+      await markBegun(this.options.commands, this.started, entry);
+    } catch (error) {
+      // Unmarked, a death would put it back to run again rather than count: it runs anyway, and its answer tells.
+      this.options.log(`stage "${this.options.stage}": could not mark entry ${entry.id} begun: ${(error as Error).message}`);
+    }
   }
 
   private async createGroup(): Promise<void> {
@@ -251,6 +281,23 @@ export class StageServer {
     }
   }
 
+  /**
+   * A start-up step, tried again while the connection is being replaced (a
+   * frozen server timed it out); a refusal (an error reply: no permission)
+   * still stops the stage.
+   */
+  private async retried(step: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        if (this.stopping || isErrorReply(error)) throw error;
+        this.options.log(`stage "${this.options.stage}": start-up command failed: ${(error as Error).message}; trying again`);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
   /** A read failed: a server restarted without its data has lost the group; else wait and read again. */
   private async recover(error: unknown): Promise<void> {
     if (this.stopping) return;
@@ -268,3 +315,4 @@ export class StageServer {
     wake?.();
   }
 }
+

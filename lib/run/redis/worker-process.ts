@@ -18,6 +18,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 // a network that drops packets), and the reader reconnects, as the
 // producer's does (redis-executor.ts).
 const SILENCE_TIMEOUT_MS = 5_000;
+// The command connection is kept hearing from Redis (a PING this often), so
+// that the same silence limit applies to it: a server frozen under a command
+// (the group made at start, an answer) makes it reconnect instead of wait for ever.
+const PING_EVERY_MS = 1_000;
 
 /** One stage a worker process serves. */
 export interface ServedStage {
@@ -45,6 +49,7 @@ interface Served {
   /** Threads every stage shares: as many as the stage that may use the most. */
   threads: ThreadPool;
   pools: PoolExecutor[];
+  pinger: NodeJS.Timeout | undefined;
   readers: RedisConnection[];
   servers: StageServer[];
 }
@@ -54,7 +59,10 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
   const { log } = options;
   let commands: RedisConnection;
   try {
-    commands = await RedisConnection.open({ url: options.url, sentinel: options.sentinel, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: options.reconnectDeadlineMs });
+    commands = await RedisConnection.open({
+      url: options.url, sentinel: options.sentinel, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectForMs: options.reconnectDeadlineMs,
+      silenceTimeoutMs: SILENCE_TIMEOUT_MS,
+    });
   } catch (error) {
     log(`could not reach Redis at ${redactUrl(options.url)}: ${describe(error)}`);
     return 1;
@@ -64,7 +72,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<n
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
     resourceLimits: undefined,
   });
-  const served: Served = { threads, pools: [], readers: [], servers: [] };
+  const pinger = setInterval(() => { commands.send(['PING']).catch(() => undefined); }, PING_EVERY_MS).unref();
+  const served: Served = { threads, pools: [], pinger, readers: [], servers: [] };
   try {
     await startStages(options, commands, served);
   } catch (error) {
@@ -84,7 +93,7 @@ async function startStages(options: WorkerProcessOptions, commands: RedisConnect
     served.pools.push(pool);
     await pool.start();
     pool.warmUp();
-    const reader = await commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
+    const reader = await openReader(options, commands);
     served.readers.push(reader);
     served.servers.push(new StageServer({ ...options, stage: stage.name, threads: stage.threads, pool, commands, reader }));
   }
@@ -128,7 +137,26 @@ async function serveUntilStopped(options: WorkerProcessOptions, commands: RedisC
   return failed;
 }
 
+/**
+ * A stage's reader, tried again until --reconnect-deadline: a server that
+ * froze or went away during the start-up is waited for as after it (each
+ * attempt ends within the silence limit), not a reason to exit.
+ */
+async function openReader(options: WorkerProcessOptions, commands: RedisConnection): Promise<RedisConnection> {
+  const deadline = Date.now() + options.reconnectDeadlineMs;
+  for (;;) {
+    try {
+      return await commands.duplicate({ silenceTimeoutMs: SILENCE_TIMEOUT_MS });
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      options.log(`could not open a reader on Redis at ${redactUrl(options.url)}: ${describe(error)}; trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 async function closeAll(commands: RedisConnection, served: Served): Promise<void> {
+  clearInterval(served.pinger);
   await Promise.all(served.pools.map((pool) => pool.close()));
   await served.threads.close();
   for (const reader of served.readers) reader.close();
