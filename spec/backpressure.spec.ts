@@ -113,4 +113,28 @@ describe('backpressure', () => {
     expect(sink.consumed()).to.equal(200);
     expect(p.links[0]!.stats.maxItemsHeld).to.be.within(1, 8);
   });
+
+  it('sends batches of at most half the highWaterMark, so that one crosses while another runs', async () => {
+    // Items of one batch run in one synchronous loop on the worker: a
+    // microtask queued by a batch's first item runs once the batch is done,
+    // so each item can tell which batch it came in.
+    const batchOf = (): number => {
+      const state = globalThis as unknown as { batchOpen?: boolean; batchNumber?: number };
+      if (state.batchOpen !== true) {
+        state.batchOpen = true;
+        state.batchNumber = (state.batchNumber ?? 0) + 1;
+        queueMicrotask(() => { state.batchOpen = false; });
+      }
+      return state.batchNumber!;
+    };
+    const highWaterMark = 16;
+    const s = stage(batchOf, { highWaterMark, concurrency: 1 });
+    const out: number[] = [];
+    await pipeline(Readable.from(range(2000)), s, new Writable({ objectMode: true, write(n: number, _e, cb) { out.push(n); cb(); } }));
+    const sizes = new Map<number, number>();
+    for (const n of out) sizes.set(n, (sizes.get(n) ?? 0) + 1);
+    expect(out).to.have.length(2000);
+    expect(Math.max(...sizes.values())).to.be.at.most(highWaterMark / 2);
+    expect(sizes.size, 'batches of more than one').to.be.below(1000);
+  });
 });

@@ -345,6 +345,27 @@ console.log(out.join(','));
       expect(pool.take(client, false)).to.equal(busy);
       await pool.close();
     });
+    it('packs the batches of items cheaper than their crossing on a thread that has one, and spreads the others', async () => {
+      const packing: PoolClient = { name: 'tiny', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => 7, packs: () => true };
+      const spreading: PoolClient = { name: 'short', concurrency: 2, using: new Map(), wake: () => undefined, loadedFirst: () => 7, packs: () => false };
+      const pool = new ThreadPool({ threads: 2, idleTimeoutMs: 10_000, resourceLimits: undefined });
+      const threads = pool.threadsToWarm({ id: 7 } as Program, 2);
+      expect(threads).to.have.length(2);
+      for (const thread of threads) {
+        await thread.ready;
+        thread.sent.add(7);
+        thread.loaded.add(7);
+      }
+      const a = pool.take(spreading, false);
+      const b = pool.take(spreading, false);
+      expect(b, 'the least busy thread').to.not.equal(a);
+      pool.give(a, spreading, false);
+      pool.give(b, spreading, false);
+      const first = pool.take(packing, false);
+      expect(pool.take(packing, false), 'behind its own batch, not on the idle thread').to.equal(first);
+      expect(pool.take(packing, false), 'the thread is full: the other one').to.not.equal(first);
+      await pool.close();
+    });
   });
 
   describe('idle threads', () => {
