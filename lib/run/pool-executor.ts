@@ -127,15 +127,18 @@ export class PoolExecutor implements Executor, PoolClient {
     return secondsPerItem > 0 && secondsPerItem <= SHORT_ITEM_SECONDS ? id : undefined;
   }
 
-  // Only once the program's time per item is known (a first item might take
-  // seconds), and only while every thread the stage may use has a batch of
-  // it: a thread it could still spread to takes the next items at once, so
-  // that a slow item in flight never holds cheap ones back from an idle thread.
+  // Only once its items are known cheaper than their crossing: unknown
+  // work spreads, so that a first item that takes seconds is not stacked on.
   packs(): boolean {
     const perItem = this.program.secondsPerItem;
     return !this.exclusive && perItem > 0 && perItem <= PACK_ITEM_SECONDS;
   }
 
+  // Only once the program's time per item is known (a first item might take
+  // seconds), and only while every thread the stage may use has a batch of
+  // it: a thread it could still spread to takes the next items at once, so
+  // that a slow item in flight never holds cheap ones back from an idle
+  // thread. Packed work (packs()) coalesces even then: it stays on its thread.
   coalesceLimit(): number {
     const perItem = this.program.secondsPerItem;
     if (this.exclusive || perItem === 0 || (this.using.size < this.concurrency && !this.packs())) return 1;
