@@ -84,3 +84,39 @@ describe('the envelope rule', () => {
     for (const r of report.recentItems) expect(Object.keys(r.stages)).to.deep.equal(['a', 'b']);
   });
 });
+
+describe('timings of a fused chain in the envelope', () => {
+  it('times every item through a fused pair and the stage after it', async () => {
+    // c runs two at a time: it is not fused with a and b.
+    const p = createPipeline([
+      stage((x: number) => x + 1, { name: 'a' }),
+      stage((x: number) => x * 2, { name: 'b' }),
+      stage((x: number) => x - 1, { name: 'c', concurrency: 2 }),
+    ]);
+    const out = await runThrough(p, range(50));
+    expect(out).to.deep.equal(range(50).map((x) => (x + 1) * 2 - 1));
+    expect(p.getReport().fusedGroups).to.deep.equal([['a', 'b']]);
+    const items = p.getReport().recentItems;
+    expect(items).to.have.length(50);
+    for (const r of items) {
+      expect(Object.keys(r.stages)).to.deep.equal(['a', 'b', 'c']);
+      for (const name of ['a', 'b', 'c']) expect(r.stages[name]!.totalStageTime).to.be.above(0);
+    }
+  });
+
+  it('keeps the names a chain gave when an item adds a stage, and forks apart', () => {
+    const names = ['a', 'b'];
+    const times = [10, 11, 11, 12];
+    const item = new PipelineItem(1, 0, 9);
+    item.addChainTimings(names, times, 0, 9, 13, 1);
+    const copy = item.fork(2);
+    item.addTiming('c', 13, 14, 15, 16, 1);
+    copy.addTiming('d', 13, 14, 15, 16, 1);
+    expect(names).to.deep.equal(['a', 'b']);
+    expect([...item.stageTimings.keys()]).to.deep.equal(['a', 'b', 'c']);
+    expect([...copy.stageTimings.keys()]).to.deep.equal(['a', 'b', 'd']);
+    expect(item.stageTimings.get('a')).to.deep.equal(new DetailedTiming(9, 10, 11, 11, 1));
+    expect(item.stageTimings.get('b')).to.deep.equal(new DetailedTiming(11, 11, 12, 13, 1));
+    expect(copy.stageTimings.get('d')).to.deep.equal(new DetailedTiming(13, 14, 15, 16, 1));
+  });
+});
