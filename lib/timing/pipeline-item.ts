@@ -69,8 +69,9 @@ export class PipelineItem<T = unknown> {
   // item of a fused chain of three were a fifth of its timed cost (measured).
   // An array of numbers alone holds them unboxed; with the names among them
   // (as before) every time was a heap number of its own, and a timed chain of
-  // three left some 700 bytes of garbage an item instead of 160 (the stage
-  // names are apart, shared by the items of a chain until one adds to them).
+  // three left some 700 bytes of garbage an item instead of 160 (reckoned
+  // from V8's array and heap-number sizes, not measured; the stage names are
+  // apart, shared by the items of a chain until one adds to them).
   private marks: number[] | undefined;
   private names: readonly string[] | undefined;
   private namesShared = false;
