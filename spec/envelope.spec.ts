@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { expect } from 'chai';
 import { DetailedTiming, PipelineItem, createPipeline, stage } from 'async-task-pipeline';
 import { Collector, range, runThrough } from './helpers.js';
+import { ChainTimes } from '../lib/timing/chain-times.js';
 
 // Timestamps come from different threads on one aligned clock (see
 // clock.spec.ts): no slack is allowed between them.
@@ -108,7 +109,7 @@ describe('timings of a fused chain in the envelope', () => {
     const names = ['a', 'b'];
     const times = [10, 11, 11, 12];
     const item = new PipelineItem(1, 0, 9);
-    item.addChainTimings(names, times, 0, 9, 13, 1);
+    item.addChainTimings(new ChainTimes(names, times, 1, 2), 0, 9, 13);
     const copy = item.fork(2);
     item.addTiming('c', 13, 14, 15, 16, 1);
     copy.addTiming('d', 13, 14, 15, 16, 1);
@@ -118,5 +119,29 @@ describe('timings of a fused chain in the envelope', () => {
     expect(item.stageTimings.get('a')).to.deep.equal(new DetailedTiming(9, 10, 11, 11, 1));
     expect(item.stageTimings.get('b')).to.deep.equal(new DetailedTiming(11, 11, 12, 13, 1));
     expect(copy.stageTimings.get('d')).to.deep.equal(new DetailedTiming(13, 14, 15, 16, 1));
+  });
+
+  it('gives each item of a chain batch its own timings, read at any time after', () => {
+    // Two items of one batch through a chain of two: records 0-1 and 2-3.
+    const chain = new ChainTimes(['a', 'b'], [10, 11, 11, 12, 20, 21, 21, 22], 7, 4);
+    const one = new PipelineItem('x', 0, 1);
+    const two = new PipelineItem('y', 1, 2);
+    one.addChainTimings(chain, 0, 9, 13);
+    two.addChainTimings(chain, 2, 19, 23);
+    expect(two.getStageLatencies()).to.deep.equal({ a: 2, b: 2 });
+    expect(two.stageTimings.get('b')).to.deep.equal(new DetailedTiming(21, 21, 22, 23, 7));
+    expect(one.stageTimings.get('a')).to.deep.equal(new DetailedTiming(9, 10, 11, 11, 7));
+    expect(one.stageTimings.get('b')).to.deep.equal(new DetailedTiming(11, 11, 12, 13, 7));
+    expect(one.getTotalLatency()).to.equal(12);
+    // A second chain after the first adds to the timings made so far.
+    const next = new ChainTimes(['c'], [30, 31], 8, 1);
+    one.addChainTimings(next, 0, 29, 32);
+    expect([...one.stageTimings.keys()]).to.deep.equal(['a', 'b', 'c']);
+    expect(one.stageTimings.get('c')).to.deep.equal(new DetailedTiming(29, 30, 31, 32, 8));
+    // Each stage a pass of its own; a fork shares them.
+    const passes = one.passes().map((p) => p.pass);
+    expect(new Set(passes).size).to.equal(3);
+    const fork = two.fork('z');
+    expect(fork.passes().map((p) => p.pass)).to.deep.equal(two.passes().map((p) => p.pass));
   });
 });

@@ -5,7 +5,8 @@ import type { ChainSlice } from './chain-replay.js';
 import { StageError } from '../errors.js';
 import type { RunResult } from '../run/executor.js';
 import type { ChainError, SerializedError } from '../run/protocol.js';
-import { TaskState } from './task.js';
+import { ChainTimes } from '../timing/chain-times.js';
+import { TaskState, anyTimed } from './task.js';
 import type { Task } from './task.js';
 
 export interface ReplyContext {
@@ -27,6 +28,10 @@ export function applyReply(batch: Task[], reply: RunResult, context: ReplyContex
   const uncloneable = chain !== undefined && reply.uncloneable !== undefined ? new Set(reply.uncloneable) : undefined;
   let first = 0;
   const threadId = reply.threadId ?? 0;
+  // One home for the timed items' chain timings (they point into it), not an array each.
+  const chainTimes = chain !== undefined && context.memberNames !== undefined && anyTimed(batch)
+    ? new ChainTimes(context.memberNames, chain.times, threadId, chain.steps.length)
+    : undefined;
   for (let i = 0; i < batch.length; i++) {
     const task = batch[i]!;
     task.threadId = threadId;
@@ -35,7 +40,7 @@ export function applyReply(batch: Task[], reply: RunResult, context: ReplyContex
     task.startedAt = reply.times[2 * i]!;
     task.endedAt = reply.times[2 * i + 1]!;
     if (task.state === TaskState.Chain) {
-      task.value = { trace: chain!, first, uncloneable } satisfies ChainSlice;
+      task.value = { trace: chain!, first, uncloneable, chainTimes } satisfies ChainSlice;
       first += chain!.counts[i]!;
     } else if (task.state === TaskState.Error) {
       task.error = errorOf(task, reply, i, context);

@@ -145,7 +145,7 @@ export abstract class TaskEmitter extends Transform {
   /** Replays a fused chain's records for one item and passes its outputs on. */
   private finishChain(task: Task): void {
     const exitTime = task.enteredAt === 0 ? 0 : this.exitNow();
-    const straight = straightThrough(task, this.members!, this.replyContext.memberNames!, exitTime);
+    const straight = straightThrough(task, this.members!, exitTime);
     if (straight !== NOT_STRAIGHT) {
       this.stats.emitted++;
       this.push(straight);

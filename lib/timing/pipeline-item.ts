@@ -4,6 +4,7 @@
 // bounded latency statistics (latency-stat.ts). It imports nothing of the
 // package: run/, stage/ and pipeline/ build on it.
 
+import type { ChainTimes } from './chain-times.js';
 import { nowSeconds } from './clock.js';
 import { DetailedTiming } from './detailed-timing.js';
 
@@ -75,6 +76,12 @@ export class PipelineItem<T = unknown> {
   private marks: number[] | undefined;
   private names: readonly string[] | undefined;
   private namesShared = false;
+  // A fused chain's timings not yet made into marks: its batch's times and
+  // this item's first record in them (see ChainTimes). Set only on an item
+  // with no other timings; anything that reads or adds timings makes the
+  // marks first (ownMarks).
+  private chain: ChainTimes | undefined;
+  private chainAt = 0;
   private timingMap: Map<string, DetailedTiming> | undefined;
   /**
    * When the item last left a stage (or entered the pipeline): it has been
@@ -95,7 +102,7 @@ export class PipelineItem<T = unknown> {
   get stageTimings(): Map<string, DetailedTiming> {
     if (this.timingMap === undefined) {
       this.timingMap = new Map();
-      const marks = this.marks ?? [];
+      const marks = this.ownMarks() ?? [];
       for (let i = 0; i < marks.length; i += STRIDE) {
         this.timingMap.set(this.names![i / STRIDE]!, new DetailedTiming(marks[i]!, marks[i + 1]!, marks[i + 2]!, marks[i + 3]!, marks[i + 4]));
       }
@@ -105,7 +112,7 @@ export class PipelineItem<T = unknown> {
 
   /** @internal A stage's four moments, added as it lets the item go. */
   addTiming(stage: string, enter: number, start: number, end: number, exit: number, threadId: number, pass = nextPass++): void {
-    const marks = (this.marks ??= []);
+    const marks = this.ownMarks() ?? (this.marks = []);
     // A stage set again replaces its timing in place and keeps its pass, as a
     // Map key would (a fan-out's copies are given their stage's one timing).
     const found = this.names?.indexOf(stage) ?? -1;
@@ -126,22 +133,37 @@ export class PipelineItem<T = unknown> {
   /**
    * @internal A fused chain's members, passed straight through: member k
    * entered at the end of member k - 1 (the first at `enter`), ran from
-   * `times[2 * (first + k)]` to `times[2 * (first + k) + 1]`, and left when
-   * it ended (the last at `exit`). `names` is kept, not copied: the caller
-   * must not change it.
+   * `chain.times[2 * (first + k)]` to `chain.times[2 * (first + k) + 1]`, and
+   * left when it ended (the last at `exit`). An item with no timings yet only
+   * points into the batch's times; its marks are made when read.
    */
-  addChainTimings(names: readonly string[], times: ArrayLike<number>, first: number, enter: number, exit: number, threadId: number): void {
-    if (this.marks !== undefined || this.timingMap !== undefined) {
-      for (let k = 0; k < names.length; k++) {
-        const end = times[2 * (first + k) + 1]!;
-        this.addTiming(names[k]!, enter, times[2 * (first + k)]!, end, k === names.length - 1 ? exit : end, threadId);
-        enter = end;
-      }
+  addChainTimings(chain: ChainTimes, first: number, enter: number, exit: number): void {
+    chain.enters[first] = enter;
+    chain.exits[first] = exit;
+    if (this.marks === undefined && this.timingMap === undefined && this.chain === undefined) {
+      this.chain = chain;
+      this.chainAt = first;
       return;
     }
-    // The common case, an item new to timing: its first push makes room
-    // for 25 numbers (V8 grows an array to 1.5 times plus 16), enough for
-    // four members.
+    const { names, times, threadId } = chain;
+    for (let k = 0; k < names.length; k++) {
+      const end = times[2 * (first + k) + 1]!;
+      this.addTiming(names[k]!, enter, times[2 * (first + k)]!, end, k === names.length - 1 ? exit : end, threadId);
+      enter = end;
+    }
+  }
+
+  /** The marks, made first from a fused chain's times if the item still points into them. */
+  private ownMarks(): number[] | undefined {
+    const chain = this.chain;
+    if (chain === undefined) return this.marks;
+    this.chain = undefined;
+    const { names, times, threadId } = chain;
+    const first = this.chainAt;
+    let enter = chain.enters[first]!;
+    const exit = chain.exits[first]!;
+    // Its first push makes room for 25 numbers (V8 grows an array to 1.5
+    // times plus 16), enough for four members.
     const marks: number[] = [];
     for (let k = 0; k < names.length; k++) {
       const start = times[2 * (first + k)]!;
@@ -152,6 +174,7 @@ export class PipelineItem<T = unknown> {
     this.marks = marks;
     this.names = names;
     this.namesShared = true;
+    return marks;
   }
 
   /** The stage names, this item's own to add to. */
@@ -165,7 +188,7 @@ export class PipelineItem<T = unknown> {
 
   /** @internal Each stage's timing with the number of its pass: fan-out copies share the passes before the fan-out. */
   passes(): Array<{ stage: string; timing: DetailedTiming; pass: number }> {
-    const marks = this.marks ?? [];
+    const marks = this.ownMarks() ?? [];
     const timings = this.stageTimings;
     const out: Array<{ stage: string; timing: DetailedTiming; pass: number }> = [];
     for (let i = 0; i < marks.length; i += STRIDE) {
@@ -193,8 +216,9 @@ export class PipelineItem<T = unknown> {
   /** A copy for one more output of a fan-out: the timings so far, its own from here. */
   fork<U>(data: U): PipelineItem<U> {
     const copy = new PipelineItem(data, this.seq, this.createdAt, this.timed);
-    if (this.marks !== undefined) {
-      copy.marks = this.marks.slice();
+    const marks = this.ownMarks();
+    if (marks !== undefined) {
+      copy.marks = marks.slice();
       // Both now share the names: whichever adds a stage first copies them.
       copy.names = this.names;
       copy.namesShared = this.namesShared = true;
