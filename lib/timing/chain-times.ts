@@ -9,10 +9,12 @@
  * (measured on a chain of three).
  */
 export class ChainTimes {
-  /** When the item whose first record is at this index entered the chain. */
-  readonly enters: Float64Array;
-  /** When it left the chain. */
-  readonly exits: Float64Array;
+  /**
+   * For the item whose first record is at index r: when it entered the chain
+   * at 2r, when it left at 2r + 1. A plain array: two Float64Arrays a batch
+   * were 2.5 us (memory outside the heap, made and freed).
+   */
+  readonly moments: number[];
 
   constructor(
     /** The members' names, by step: kept, not copied; the caller must not change them. */
@@ -24,7 +26,6 @@ export class ChainTimes {
     /** How many records the batch has. */
     records: number,
   ) {
-    this.enters = new Float64Array(records);
-    this.exits = new Float64Array(records);
+    this.moments = new Array<number>(2 * records);
   }
 }

@@ -138,8 +138,8 @@ export class PipelineItem<T = unknown> {
    * points into the batch's times; its marks are made when read.
    */
   addChainTimings(chain: ChainTimes, first: number, enter: number, exit: number): void {
-    chain.enters[first] = enter;
-    chain.exits[first] = exit;
+    chain.moments[2 * first] = enter;
+    chain.moments[2 * first + 1] = exit;
     if (this.marks === undefined && this.timingMap === undefined && this.chain === undefined) {
       this.chain = chain;
       this.chainAt = first;
@@ -160,8 +160,8 @@ export class PipelineItem<T = unknown> {
     this.chain = undefined;
     const { names, times, threadId } = chain;
     const first = this.chainAt;
-    let enter = chain.enters[first]!;
-    const exit = chain.exits[first]!;
+    let enter = chain.moments[2 * first]!;
+    const exit = chain.moments[2 * first + 1]!;
     // Its first push makes room for 25 numbers (V8 grows an array to 1.5
     // times plus 16), enough for four members.
     const marks: number[] = [];
