@@ -6,7 +6,7 @@
 
 import type { BenchOptions } from './options.js';
 import type { Trial } from './measure.js';
-import { measure, median } from './measure.js';
+import { collectGarbage, measure, median } from './measure.js';
 import { rowOf } from './report.js';
 import type { Check, Row, ScenarioResult } from './report.js';
 import { assertSameOutput } from './same-output.js';
@@ -56,6 +56,7 @@ export class ScenarioRun {
     for (let round = 0; round < this.options.warmups + runs; round++) {
       for (const [i, r] of runners.entries()) {
         const trial = await r.prepare();
+        collectGarbage();
         const started = performance.now();
         let output: unknown[];
         try {
