@@ -9,6 +9,8 @@ import { Readable, Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { expect } from 'chai';
 
 /** The file URL of a compiled fixture: `fixture('double.js')`. */
@@ -19,6 +21,17 @@ export function fixture(file: string): URL {
 /** The file system path of a compiled fixture. */
 export function fixturePath(file: string): string {
   return fileURLToPath(fixture(file));
+}
+
+// V8 gives every new context a \`gc\` once the flag is set, even at run time:
+// specs that check what is collectable need no node flag of their own.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Runs a full garbage collection, after letting the current job end (WeakRefs made in it hold until then). */
+export async function collectGarbage(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
 }
 
 /** A Writable that keeps every chunk it receives, in order. */

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { AsyncTaskPipeline, createPipeline, stage } from 'async-task-pipeline';
 import type { LatencySummary, Stage, StageError } from 'async-task-pipeline';
-import { fixture, range, runThrough } from './helpers.js';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { collectGarbage, fixture, range, runThrough } from './helpers.js';
 
 const SPIN_MS = 20;
 const SPIN_SECONDS = SPIN_MS / 1000;
@@ -187,6 +189,40 @@ describe('latency summary', () => {
       expect(empty).to.include.all.keys(...SUMMARY_KEYS);
       expect(empty.stageStatistics).to.have.all.keys('only');
       expect(numbersIn(empty).every((n) => n === 0)).to.equal(true);
+    });
+  });
+
+  describe('the recent items a report breaks down', () => {
+    /** Runs objects through the pipeline into a sink that keeps only WeakRefs to them; how many are still alive after a GC. */
+    async function aliveAfter(p: ReturnType<typeof createPipeline>, count: number): Promise<number> {
+      const refs: Array<WeakRef<object>> = [];
+      const sink = new Writable({
+        objectMode: true,
+        write(chunk: object, _encoding, callback) {
+          refs.push(new WeakRef(chunk));
+          callback();
+        },
+      });
+      await pipeline(Readable.from(range(count)), p, sink);
+      await collectGarbage();
+      return refs.filter((ref) => ref.deref() !== undefined).length;
+    }
+
+    // The window keeps an item for its timings; it kept the item's output too,
+    // so that with 1 MB outputs a pipeline held 100 MB after they had left.
+    it('keep their timings, not their outputs (fused worker stages)', async () => {
+      const p = createPipeline([stage((x: number) => x + 1, { name: 'add' }), stage((x: number) => ({ n: x, pad: 'x'.repeat(1000) }), { name: 'wrap' })]);
+      expect(await aliveAfter(p, 40)).to.equal(0);
+      const { recentItems } = p.getReport();
+      expect(recentItems).to.have.length(40);
+      expect(recentItems.every((item) => item.totalLatency > 0)).to.equal(true);
+    });
+
+    it('keep their timings, not their outputs (a main-thread stage)', async () => {
+      const p = createPipeline([stage((x: number) => ({ n: x }), { thread: false })]);
+      expect(await aliveAfter(p, 40)).to.equal(0);
+      expect(p.getReport().recentItems).to.have.length(40);
+      expect(p.getTrace().traceEvents.length).to.be.greaterThan(0);
     });
   });
 });

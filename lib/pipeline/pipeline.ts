@@ -263,6 +263,9 @@ export class Pipeline<In = unknown, Out = unknown> extends Duplex {
         // queuedSince is the last stage's exit: the total latency, without
         // walking the item's timings.
         this.total.record(chunk.queuedSince - chunk.createdAt);
+        // The window keeps the item for its timings only: its output goes on
+        // and must not stay alive here (100 large outputs would).
+        chunk.data = undefined;
         this.recent.add(chunk);
       }
     }

@@ -198,6 +198,7 @@ function stageStatisticsOf(stats: StageStats): Omit<StageStatistics, 'fusedWith'
 /**
  * The last `size` items out of a pipeline, overwriting the oldest; broken
  * down only when a report asks, so the hot path only stores a reference.
+ * The pipeline clears an item's data before adding it: only timings are read.
  */
 export class RecentItems {
   private readonly ring: PipelineItem[] = [];
