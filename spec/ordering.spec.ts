@@ -1,8 +1,9 @@
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { expect } from 'chai';
 import { stage } from 'async-task-pipeline';
 import type { Delayed } from './fixtures/delay.js';
-import { Gate, fixture, range, runThrough, seededRandom, sleep } from './helpers.js';
+import { Gate, collectGarbage, fixture, range, runThrough, seededRandom, sleep, waitUntil } from './helpers.js';
 
 /** Items carrying their own delay, drawn from a seeded source so a failure reproduces. */
 function delayedItems(count: number, seed: number, maxDelayMs: number): Delayed[] {
@@ -11,6 +12,39 @@ function delayedItems(count: number, seed: number, maxDelayMs: number): Delayed[
 }
 
 describe('ordering', () => {
+  // An ordered stage keeps its tasks in arrival order until they leave; the
+  // ones that left stayed in that list (with their inputs) until the list was
+  // compacted past 1,024 or emptied: 1 MB Buffers took an ordered stage to
+  // 1.3 GB of RSS against 337 MB unordered.
+  it('lets go of the inputs it has emitted while later items are still in it', async () => {
+    const gate = new Gate();
+    const STUCK = 200;
+    const refs: Array<WeakRef<object>> = [];
+    const source = Readable.from((function* () {
+      for (let n = 0; n < 260; n++) {
+        const record = { n, pad: 'x'.repeat(1000) };
+        refs.push(new WeakRef(record));
+        yield record;
+      }
+    })());
+    let received = 0;
+    const sink = new Writable({ objectMode: true, write(_chunk, _encoding, callback) { received++; callback(); } });
+    const s = stage({ module: fixture('gate.js'), export: 'gatedRecord' }, { concurrency: 1, context: { gate: gate.buffer, only: STUCK } });
+    const done = pipeline(source, s, sink);
+    try {
+      await gate.whenEntered(STUCK + 1);
+      // The stuck item's batch (at most half the highWaterMark, 32) waits with it.
+      await waitUntil(() => received >= STUCK - 32, 'the items before the stuck batch came out');
+      await collectGarbage();
+      const alive = refs.slice(0, 150).filter((ref) => ref.deref() !== undefined).length;
+      expect(alive, 'emitted inputs still alive').to.equal(0);
+    } finally {
+      gate.open();
+      await done;
+    }
+    expect(received).to.equal(260);
+  });
+
   it('keeps input order with concurrency 2 and random per-item delays', async () => {
     const items = delayedItems(40, 20240601, 15);
     const s = stage({ module: fixture('delay.js'), export: 'delayed' }, { concurrency: 2 });

@@ -20,7 +20,7 @@ export abstract class TaskDispatcher extends TaskEmitter {
    * Tasks in arrival order from `orderHead` on, until emitted. An unordered
    * stage keeps here only the settled tasks that wait while the output is held.
    */
-  protected order: Task[] = [];
+  protected order: Array<Task | undefined> = [];
   protected orderHead = 0;
   private arrivals = 0;
   /** This stage's batches sent and not yet answered. */
@@ -207,17 +207,21 @@ export abstract class TaskDispatcher extends TaskEmitter {
 
   private finishAsSettled(batch: Task[]): void {
     for (let i = 0; i < batch.length && !this.torn; i++) {
-      if (this.holding) this.order.push(batch[i]!);
+      if (this.holding) this.order.push(batch[i]);
       else this.finish(batch[i]!);
     }
   }
 
   // A moving head instead of shift(): no memmove per item; the array is
-  // compacted once its emitted front outgrows what is still waiting.
+  // compacted once its emitted front outgrows what is still waiting. Each
+  // slot is cleared as its task leaves: the front can hold a thousand tasks,
+  // and their inputs (1 MB Buffers took an ordered stage to 1.3 GB of RSS).
   private finishInOrder(): void {
     const order = this.order;
     while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn && !this.holding) {
-      this.finish(order[this.orderHead++]!);
+      const task = order[this.orderHead]!;
+      order[this.orderHead++] = undefined;
+      this.finish(task);
     }
     if (this.orderHead === order.length) {
       order.length = 0;
