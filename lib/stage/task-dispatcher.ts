@@ -218,11 +218,14 @@ export abstract class TaskDispatcher extends TaskEmitter {
   // and their inputs (1 MB Buffers took an ordered stage to 1.3 GB of RSS).
   private finishInOrder(): void {
     const order = this.order;
-    while (this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending && !this.torn && !this.holding) {
+    // torn first: a task's leaving can destroy the stage, which empties the
+    // list and puts the head back to a slot already cleared.
+    while (!this.torn && !this.holding && this.orderHead < order.length && order[this.orderHead]!.state !== TaskState.Pending) {
       const task = order[this.orderHead]!;
       order[this.orderHead++] = undefined;
       this.finish(task);
     }
+    if (this.torn) return;
     if (this.orderHead === order.length) {
       order.length = 0;
       this.orderHead = 0;
