@@ -23,7 +23,7 @@ export function fixturePath(file: string): string {
   return fileURLToPath(fixture(file));
 }
 
-// V8 gives every new context a \`gc\` once the flag is set, even at run time:
+// V8 gives every new context a `gc` once the flag is set, even at run time:
 // specs that check what is collectable need no node flag of their own.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -33,7 +33,7 @@ export interface MeasureOptions<T> {
 // heap. Measured on fused timing on / off pairs, three processes of 8 rounds
 // each way: the lowest per-round ratio was 0.57, 0.66, 0.79 without it and
 // 0.81, 0.77, 0.80 with it (medians 0.85-0.90 and 0.89-0.91). The
-// flag set at run time gives new contexts a \`gc\`, so the bench needs no
+// flag set at run time gives new contexts a `gc`, so the bench needs no
 // node flag of its own.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
